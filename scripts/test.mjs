@@ -1,0 +1,35 @@
+// The whole test suite: type-check, lint, then every vitest project. Prints one summary line
+// "tests: N passed, N failed, N skipped" so that CI logs read the same whatever the runner.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (n) => join(root, 'node_modules', '.bin', n);
+const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', cwd: root }).status ?? 1;
+const step = (m) => process.stderr.write(`\n[test] ${m}\n`);
+
+step('lint (biome)');
+if (run(bin('biome'), ['check', '.']) !== 0) process.exit(1);
+
+step('unit, contract and integration tests (vitest)');
+mkdirSync(join(root, 'test-artifacts'), { recursive: true });
+const report = join(root, 'test-artifacts', 'vitest.json');
+const code = run(bin('vitest'), [
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...process.argv.slice(2),
+]);
+if (existsSync(report)) {
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  process.stdout.write(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped\n`);
+  if (r.numTotalTests === 0) {
+    process.stderr.write('no test ran: treating as failure\n');
+    process.exit(1);
+  }
+}
+process.exit(code);
