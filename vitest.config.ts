@@ -1,8 +1,9 @@
-import { defaultServerConditions, defineConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 
 // Tests import workspace packages from their TypeScript sources (the "@greentic/source" export
 // condition), so the suite never depends on a stale build.
-const conditions = ['@greentic/source', ...defaultServerConditions];
+// (Vite's default server conditions follow ours.)
+const conditions = ['@greentic/source', 'module', 'node', 'development|production'];
 
 export default defineConfig({
   resolve: { conditions },

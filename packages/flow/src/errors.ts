@@ -32,6 +32,8 @@ export type FlowErrorCode =
   | 'GT_FLOW_TEMPLATE'
   /** A lint finding promoted to an error (strict doctor). */
   | 'GT_FLOW_LINT'
+  /** The adapter catalog (`doctor --registry`) is not valid JSON or not `{"adapters": {name: [op, …]}}`. */
+  | 'GT_FLOW_CATALOG'
   /** The file could not be read. */
   | 'GT_FLOW_IO';
 

@@ -1,0 +1,11 @@
+export type {
+  ComponentDescription,
+  ComponentFailure,
+  ComponentInvoker,
+  ComponentRef,
+  ComponentRegistry,
+  InvocationEnvelope,
+  InvokeOptions,
+  OperationDescription,
+} from './component.js';
+export { FunctionComponentRegistry, type OperationFn } from './function-registry.js';

@@ -1,0 +1,176 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { type FlowIR, FlowError, loadFlowFile } from '@greentic/flow';
+import { MemorySessionStore } from '@greentic/session';
+import { MemoryStateStore } from '@greentic/state';
+import { Command, CommanderError } from 'commander';
+import { FlowEngine, type TurnResult } from './engine/engine.js';
+import { RunnerError } from './errors.js';
+import { envelopeFromInput } from './input.js';
+
+export interface CliIO {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  stdin?: Readable;
+  isTTY?: boolean;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** Loads every flow named by `--flow` (files, or directories of `.ygtc` files). The first is the entry flow. */
+function loadFlows(paths: string[]): FlowIR[] {
+  const files: string[] = [];
+  for (const p of paths) {
+    const abs = resolve(p);
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(abs);
+    } catch {
+      throw new RunnerError('GT_RUNNER_USAGE', `--flow ${p}: no such file or directory`);
+    }
+    if (st.isDirectory()) {
+      for (const f of readdirSync(abs).sort()) if (f.endsWith('.ygtc')) files.push(join(abs, f));
+    } else files.push(abs);
+  }
+  if (files.length === 0) throw new RunnerError('GT_RUNNER_USAGE', 'no flow given: pass --flow <file.ygtc|dir>');
+  return files.map((f) => loadFlowFile(f));
+}
+
+function makeEngine(flows: FlowIR[], opts: { entry?: string; strictTemplates?: boolean }) {
+  const engine = new FlowEngine({
+    sessions: new MemorySessionStore(),
+    state: new MemoryStateStore(),
+    strictTemplates: opts.strictTemplates,
+  });
+  for (const f of flows) engine.registerFlow(f);
+  const entry = opts.entry ?? flows[0]!.id;
+  const ir = engine.flow(entry);
+  if (!ir) throw new RunnerError('GT_RUNNER_USAGE', `--entry ${entry}: no loaded flow has that id (${flows.map((f) => f.id).join(', ')})`);
+  engine.registerFlow(ir, { default: true });
+  return engine;
+}
+
+function parseInput(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    // a bare word or sentence is a text message
+    return raw;
+  }
+}
+
+function printTurn(io: CliIO, r: TurnResult, prefix = '') {
+  for (const reply of r.replies) {
+    if (reply.text !== undefined) io.stdout(`${prefix}${reply.text}\n`);
+    else io.stdout(`${prefix}${JSON.stringify(reply.payload ?? reply.card)}\n`);
+  }
+  for (const w of r.warnings) io.stderr(`warning: ${w}\n`);
+  if (r.status === 'error') io.stderr(`error ${r.error?.code}: ${r.error?.message}\n`);
+}
+
+function turnJson(r: TurnResult) {
+  return {
+    status: r.status,
+    flow: r.flowId,
+    replies: r.replies,
+    session_key: r.sessionKey,
+    wait_reason: r.waitReason,
+    trail: r.trail,
+    output: r.output,
+    warnings: r.warnings,
+    error: r.error,
+  };
+}
+
+export async function runRunnerCli(argv: string[], io: CliIO): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('greentic-runner')
+    .description('Run Greentic flows: one turn at a time (run-flow) or as a conversation in the terminal (chat).')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError();
+
+  const common = (c: Command) =>
+    c
+      .option('--flow <path>', 'a .ygtc file or a directory of them (repeatable); the first is the entry flow', collect, [])
+      .option('--entry <flowId>', 'the flow that starts new conversations (default: the first loaded)')
+      .option('--tenant <tenant>', 'tenant id', 'demo')
+      .option('--env <env>', 'environment id', 'dev')
+      .option('--team <team>', 'team id')
+      .option('--user <user>', 'user id', 'user')
+      .option('--strict-templates', 'a template path that does not exist is an error, not a warning');
+
+  common(program.command('run-flow'))
+    .description('Run one turn of a flow with an input message and print the replies.')
+    .requiredOption('--input <json>', 'the message: JSON text ("hi"), {"text":"hi"}, a Telegram update, or an envelope')
+    .option('--json', 'print one JSON document: {status, flow, replies, session_key, trail, output, warnings, error}')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  greentic-runner run-flow --flow examples/qa-demo/flows/qa_demo.ygtc --tenant acme --input '{"text":"hi"}'\n  greentic-runner run-flow --flow flows/ --tenant acme --input '{"update":{"message":{"text":"/weather","chat":{"id":42}}}}' --json\n\nExit codes: 0 the turn completed or is waiting for input, 1 the flow failed, 2 bad usage.`,
+    )
+    .action(async (o) => {
+      const engine = makeEngine(loadFlows(o.flow), o);
+      const msg = envelopeFromInput(parseInput(o.input), { env: o.env, tenant: o.tenant, team: o.team, user: o.user });
+      const r = await engine.handleMessage(msg);
+      if (o.json) io.stdout(`${JSON.stringify(turnJson(r), null, 2)}\n`);
+      else {
+        printTurn(io, r);
+        if (r.status === 'pending') io.stderr(`(waiting: ${r.waitReason})\n`);
+      }
+      exitCode = r.status === 'error' ? 1 : 0;
+    });
+
+  common(program.command('chat'))
+    .description('Talk to a flow in the terminal. The conversation pauses at each question and resumes on your next line.')
+    .option('--start <text>', 'send this message first, so the flow greets you before you type')
+    .option('--conversation <id>', 'conversation id (reply scope)', 'terminal')
+    .addHelpText(
+      'after',
+      `\nType a message and press Enter. /quit (or Ctrl-D) ends the session; /restart forgets the conversation.\n\nExample:\n  greentic-runner chat --flow examples/qa-demo/flows/qa_demo.ygtc --start hi`,
+    )
+    .action(async (o) => {
+      const engine = makeEngine(loadFlows(o.flow), o);
+      let conversation = o.conversation as string;
+      let restarts = 0;
+      const send = async (text: string) => {
+        const msg = envelopeFromInput({ text, conversation }, { env: o.env, tenant: o.tenant, team: o.team, user: o.user, channel: 'terminal' });
+        const r = await engine.handleMessage(msg);
+        printTurn(io, r, 'bot> ');
+        if (r.status === 'done') io.stderr('(conversation finished — type anything to start again)\n');
+        if (r.status === 'error') exitCode = 1;
+      };
+      const tty = io.isTTY ?? false;
+      io.stderr(`Chatting with flow "${engine.flow(o.entry ?? '') ? o.entry : 'entry'}" as tenant ${o.tenant}. /quit to leave.\n`);
+      if (o.start) await send(o.start);
+      const rl = createInterface({ input: io.stdin ?? process.stdin, terminal: false });
+      if (tty) io.stdout('you> ');
+      for await (const line of rl) {
+        const text = line.trim();
+        if (text === '/quit' || text === '/exit') break;
+        if (text === '/restart') {
+          conversation = `${o.conversation}-${++restarts}`;
+          io.stderr('(new conversation)\n');
+        } else await send(line);
+        if (tty) io.stdout('you> ');
+      }
+      rl.close();
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof FlowError) {
+      io.stderr(`error ${e.code}: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof RunnerError) {
+      io.stderr(`error ${e.code}: ${e.message}\n`);
+      return e.code === 'GT_RUNNER_USAGE' ? 2 : 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,674 @@
+import type { ComponentRef, ComponentRegistry } from '@greentic/interfaces';
+import {
+  type Condition,
+  type ExpressionScope,
+  type FlowIR,
+  type NodeIR,
+  type Route,
+  compileTemplate,
+  parseCondition,
+} from '@greentic/flow';
+import type { SessionStore } from '@greentic/session';
+import type { StateStore } from '@greentic/state';
+import { type ChannelMessageEnvelope, type ReplyScope, type TenantCtx, replyScopeHash } from '@greentic/types';
+import { RunnerError } from '../errors.js';
+import { checkAnswer, promptText, type QaSpec, readQaSpec } from './qa.js';
+import { type Frame, type RunSnapshot, decodeSnapshot, encodeSnapshot } from './snapshot.js';
+
+/** One message the flow sends back. `id` is stable for a given turn and position, for exactly-once delivery. */
+export interface OutboundMessage {
+  id: string;
+  text?: string;
+  /** A card (e.g. an Adaptive Card) when the node produced one. */
+  card?: unknown;
+  /** The raw reply value for channels that render structured output. */
+  payload?: unknown;
+}
+
+export type TurnStatus = 'done' | 'pending' | 'error';
+
+export interface TurnResult {
+  status: TurnStatus;
+  replies: OutboundMessage[];
+  /** The flow that handled the turn (the outermost one). */
+  flowId: string;
+  /** The session key while the conversation is parked; undefined once it ended. */
+  sessionKey?: string;
+  /** The node ids executed in this turn, in order. */
+  trail: string[];
+  /** Why the flow is waiting (pending turns). */
+  waitReason?: string;
+  /** The last node's output (done turns). */
+  output?: unknown;
+  warnings: string[];
+  error?: { code: string; message: string; node?: string; flow?: string };
+}
+
+export interface EngineOptions {
+  sessions: SessionStore;
+  state: StateStore;
+  components?: ComponentRegistry;
+  /** Upper bound on nodes executed in one turn; a loop that never waits ends with GT_RUNNER_STEP_LIMIT. */
+  maxStepsPerTurn?: number;
+  /** Missing template paths become errors instead of warnings. */
+  strictTemplates?: boolean;
+  /** How long a parked conversation waits for its next message (ms). */
+  waitTtlMs?: number;
+  /** Deadline for a single component call (ms). */
+  componentTimeoutMs?: number;
+}
+
+interface NodeResult {
+  park?: { reason: string };
+  status: 'ok' | 'error' | 'pending';
+  output: unknown;
+  /** The node already sent its output (emit.response), so the end-of-flow auto-reply must not repeat it. */
+  replied?: boolean;
+  /** The node was resumed by a typed message (for `on_message` routes). */
+  resumedByMessage?: boolean;
+}
+
+/** Data for one turn, shared by all nodes it runs. */
+interface Turn {
+  msg: ChannelMessageEnvelope;
+  ctx: TenantCtx;
+  entry: { input: Record<string, unknown>; [k: string]: unknown };
+  response: Record<string, unknown>;
+  state: Record<string, unknown>;
+  stateDirty: boolean;
+  replies: OutboundMessage[];
+  trail: string[];
+  warnings: string[];
+  steps: number;
+}
+
+const QA_OPS = new Set(['questions', 'qa.process']);
+const TEMPLATE_OPS = new Set(['template', 'templating.handlebars', 'handlebars']);
+const EMIT_OPS = new Set(['emit.response', 'messaging.emit', 'emit.message', 'reply']);
+const BUILTIN_OPS = new Set([
+  ...QA_OPS,
+  ...TEMPLATE_OPS,
+  ...EMIT_OPS,
+  'state.get',
+  'state.set',
+  'state.delete',
+  'session.wait',
+  'flow.call',
+]);
+
+const STATE_KEY = 'conversation';
+const UNSAFE_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+
+/**
+ * The flow engine: runs registered flows one turn at a time. A message arrives, the conversation for its
+ * ReplyScope is resumed (or a new run starts at the flow's entry), nodes run until the flow ends or waits for
+ * input, and the session and conversation state are saved. Turns of one conversation are applied one at a time,
+ * in arrival order.
+ */
+export class FlowEngine {
+  private readonly flows = new Map<string, FlowIR>();
+  private defaultFlow?: string;
+  private readonly maxSteps: number;
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly templates = new WeakMap<object, ReturnType<typeof compileTemplate>>();
+  private readonly conditions = new Map<string, Condition>();
+  private readonly qaSpecs = new WeakMap<NodeIR, QaSpec>();
+
+  constructor(private readonly opts: EngineOptions) {
+    this.maxSteps = opts.maxStepsPerTurn ?? 100;
+  }
+
+  /** Makes a flow runnable. The first flow registered (or one registered with `{default: true}`) handles new conversations. */
+  registerFlow(flow: FlowIR, options: { default?: boolean } = {}): this {
+    this.flows.set(flow.id, flow);
+    if (options.default || this.defaultFlow === undefined) this.defaultFlow = flow.id;
+    return this;
+  }
+
+  flow(id: string): FlowIR | undefined {
+    return this.flows.get(id);
+  }
+
+  /** Handles one incoming message. Never throws for flow problems: they come back as `status: 'error'`. */
+  handleMessage(msg: ChannelMessageEnvelope, options: { flowId?: string } = {}): Promise<TurnResult> {
+    const scope = replyScopeOf(msg);
+    const lane = `${msg.tenant.env}\u0000${msg.tenant.tenant_id}\u0000${msg.tenant.team_id ?? ''}\u0000${msg.tenant.user_id ?? ''}\u0000${replyScopeHash(scope)}`;
+    const previous = this.queues.get(lane) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.runTurn(msg, scope, options.flowId),
+      () => this.runTurn(msg, scope, options.flowId),
+    );
+    this.queues.set(lane, run);
+    void run.finally(() => {
+      if (this.queues.get(lane) === run) this.queues.delete(lane);
+    });
+    return run;
+  }
+
+  private async runTurn(msg: ChannelMessageEnvelope, scope: ReplyScope, flowId?: string): Promise<TurnResult> {
+    const ctx = msg.tenant;
+    const { sessions } = this.opts;
+    const stateScope = `conv/${replyScopeHash(scope)}`;
+    const turn = this.newTurn(msg);
+    let snapshot: RunSnapshot | undefined;
+    let session: { key: string; revision: number } | undefined;
+
+    const waitKey = await sessions.findWait(ctx, scope);
+    if (waitKey !== undefined) {
+      const rec = await sessions.get(ctx, waitKey);
+      if (rec) {
+        try {
+          snapshot = decodeSnapshot(rec.data.context_json, rec.key);
+          session = { key: rec.key, revision: rec.revision };
+        } catch (e) {
+          turn.warnings.push((e as Error).message);
+          await sessions.remove(ctx, rec.key);
+          await sessions.clearWait(ctx, scope);
+        }
+      } else {
+        await sessions.clearWait(ctx, scope);
+      }
+    }
+
+    const stored = await this.opts.state.get(ctx, stateScope, STATE_KEY);
+    turn.state = isRecord(stored) ? stored : {};
+
+    let rootFlow: FlowIR;
+    let resuming = false;
+    if (snapshot) {
+      const first = snapshot.frames[0]!;
+      const f = this.flows.get(first.flow);
+      if (!f) {
+        return this.fail(turn, first.flow, new RunnerError('GT_RUNNER_FLOW_NOT_FOUND', `flow "${first.flow}" of the parked conversation is no longer registered`));
+      }
+      rootFlow = f;
+      resuming = true;
+    } else {
+      const id = flowId ?? this.defaultFlow;
+      const f = id === undefined ? undefined : this.flows.get(id);
+      if (!f) {
+        return this.fail(
+          turn,
+          id ?? '',
+          new RunnerError('GT_RUNNER_FLOW_NOT_FOUND', `no flow "${id ?? '(default)'}" is registered (registered: ${[...this.flows.keys()].join(', ') || 'none'})`),
+        );
+      }
+      rootFlow = f;
+      snapshot = { v: 1, frames: [{ flow: f.id, node: entryNode(f, msg.channel), outputs: {}, prev: null }] };
+    }
+
+    let outcome: { status: 'done' | 'pending'; reason?: string; output?: unknown };
+    try {
+      outcome = await this.execute(turn, snapshot, resuming);
+    } catch (e) {
+      if (session) await this.endRun(ctx, scope, session.key);
+      await this.saveState(turn, stateScope);
+      return this.fail(turn, rootFlow.id, e);
+    }
+
+    await this.saveState(turn, stateScope);
+    if (outcome.status === 'pending') {
+      const data = {
+        tenant_ctx: ctx,
+        flow_id: rootFlow.id,
+        cursor: {
+          node_pointer: snapshot.frames.map((f) => `${f.flow}#${f.node}`).join('>'),
+          wait_reason: outcome.reason,
+        },
+        context_json: encodeSnapshot(snapshot),
+      };
+      let key: string;
+      if (session) {
+        try {
+          await sessions.save(ctx, session.key, data, { expectedRevision: session.revision, ttlMs: this.opts.waitTtlMs });
+        } catch (e) {
+          return this.fail(turn, rootFlow.id, new RunnerError('GT_RUNNER_CONFLICT', `conversation changed while this turn ran; the turn was not applied`, {}, { cause: e }));
+        }
+        key = session.key;
+      } else {
+        const rec = await sessions.create(ctx, data, { ttlMs: this.opts.waitTtlMs });
+        key = rec.key;
+        await sessions.registerWait(ctx, scope, key, { ttlMs: this.opts.waitTtlMs });
+      }
+      return { status: 'pending', replies: turn.replies, flowId: rootFlow.id, sessionKey: key, trail: turn.trail, waitReason: outcome.reason, warnings: turn.warnings };
+    }
+    if (session) await this.endRun(ctx, scope, session.key);
+    return { status: 'done', replies: turn.replies, flowId: rootFlow.id, trail: turn.trail, output: outcome.output, warnings: turn.warnings };
+  }
+
+  private async endRun(ctx: TenantCtx, scope: ReplyScope, key: string) {
+    await this.opts.sessions.clearWait(ctx, scope);
+    await this.opts.sessions.remove(ctx, key);
+  }
+
+  private async saveState(turn: Turn, stateScope: string) {
+    if (turn.stateDirty) await this.opts.state.set(turn.ctx, stateScope, STATE_KEY, turn.state);
+  }
+
+  private fail(turn: Turn, flowId: string, e: unknown): TurnResult {
+    const err = e instanceof RunnerError ? e : undefined;
+    const code = (e as { code?: string })?.code ?? 'GT_RUNNER_NODE_FAILED';
+    return {
+      status: 'error',
+      replies: turn.replies,
+      flowId,
+      trail: turn.trail,
+      warnings: turn.warnings,
+      error: {
+        code,
+        message: (e as Error)?.message ?? String(e),
+        node: err?.details.node as string | undefined,
+        flow: (err?.details.flow as string | undefined) ?? flowId,
+      },
+    };
+  }
+
+  private newTurn(msg: ChannelMessageEnvelope): Turn {
+    const metadata = msg.metadata ?? {};
+    const action = metadata.action ?? (msg.extensions?.action as string | undefined);
+    const input: Record<string, unknown> = {
+      text: msg.text ?? '',
+      attachments: msg.attachments ?? [],
+      metadata,
+      ...(action !== undefined ? { action } : {}),
+    };
+    return {
+      msg,
+      ctx: msg.tenant,
+      entry: { input, channel: msg.channel, session_id: msg.session_id, from: msg.from, message_id: msg.id },
+      response: { ...metadata, text: msg.text ?? '', ...(action !== undefined ? { action } : {}) },
+      state: {},
+      stateDirty: false,
+      replies: [],
+      trail: [],
+      warnings: [],
+      steps: 0,
+    };
+  }
+
+  /** Runs from the top frame until the outermost flow ends or something waits for input. */
+  private async execute(turn: Turn, snap: RunSnapshot, resuming: boolean): Promise<{ status: 'done' | 'pending'; reason?: string; output?: unknown }> {
+    let resume = resuming;
+    for (;;) {
+      const frame = snap.frames[snap.frames.length - 1]!;
+      const flow = this.flows.get(frame.flow);
+      if (!flow) throw new RunnerError('GT_RUNNER_FLOW_NOT_FOUND', `flow "${frame.flow}" is not registered`, { flow: frame.flow });
+      const node = flow.nodes[frame.node];
+      if (!node) {
+        throw new RunnerError('GT_RUNNER_NODE_FAILED', `flow "${flow.id}" has no node "${frame.node}"`, { flow: flow.id, node: frame.node });
+      }
+      if (++turn.steps > this.maxSteps) {
+        throw new RunnerError(
+          'GT_RUNNER_STEP_LIMIT',
+          `turn stopped after ${this.maxSteps} steps without waiting for input (last node "${node.id}" of flow "${flow.id}"); the flow loops — add a questions/session.wait node to the loop or fix its routing`,
+          { flow: flow.id, node: node.id },
+        );
+      }
+      turn.trail.push(snap.frames.length > 1 ? `${flow.id}#${node.id}` : node.id);
+
+      // flow.call: entering the child happens here; its result arrives when the child frame pops.
+      if (node.op === 'flow.call' && !resume) {
+        const child = this.startCall(turn, flow, node, frame);
+        snap.frames.push(child);
+        continue;
+      }
+
+      const result = await this.runNode(turn, flow, node, frame, resume);
+      resume = false;
+      if (result.park) return { status: 'pending', reason: result.park.reason };
+
+      let cur: { frame: Frame; flow: FlowIR; node: NodeIR; result: NodeResult } = { frame, flow, node, result };
+      for (;;) {
+        const next = this.route(turn, cur.flow, cur.node, cur.frame, cur.result);
+        if (next !== undefined) {
+          cur.frame.node = next;
+          break;
+        }
+        // this frame's flow ended
+        if (snap.frames.length === 1) {
+          this.autoReply(turn, cur.node, cur.result);
+          return { status: 'done', output: cur.result.output };
+        }
+        snap.frames.pop();
+        const parent = snap.frames[snap.frames.length - 1]!;
+        const pflow = this.flows.get(parent.flow)!;
+        const pnode = pflow.nodes[parent.node]!;
+        const output = cur.result.output;
+        parent.outputs[pnode.id] = output;
+        cur = { frame: parent, flow: pflow, node: pnode, result: { status: 'ok', output } };
+      }
+    }
+  }
+
+  private startCall(turn: Turn, flow: FlowIR, node: NodeIR, frame: Frame): Frame {
+    const p = this.render(turn, flow, node, frame, node.payload) as Record<string, unknown> | undefined;
+    const target = typeof p?.flow_id === 'string' ? p.flow_id : typeof p?.flow === 'string' ? p.flow : undefined;
+    const child = target === undefined ? undefined : this.flows.get(target);
+    if (!child) {
+      throw new RunnerError(
+        'GT_RUNNER_FLOW_NOT_FOUND',
+        `node "${node.id}" calls flow "${target ?? '(none: set flow_id)'}", which is not registered`,
+        { flow: flow.id, node: node.id },
+      );
+    }
+    return { flow: child.id, node: child.start, outputs: {}, prev: null, callInput: p?.input ?? {} };
+  }
+
+  /** Picks the first matching route. Returns the next node id, or undefined when the flow ends here. */
+  private route(turn: Turn, flow: FlowIR, node: NodeIR, frame: Frame, result: NodeResult): string | undefined {
+    frame.outputs[node.id] = result.output;
+    frame.prev = result.output;
+    let chosen: Route | undefined;
+    let scope: ExpressionScope | undefined;
+    for (const r of node.routes) {
+      if (r.status !== undefined ? r.status !== result.status : result.status === 'error') continue;
+      if (r.on_message === true && !result.resumedByMessage) continue;
+      if (r.condition) {
+        scope ??= this.scope(turn, flow, frame);
+        if (!r.condition.evaluate(scope)) continue;
+      }
+      chosen = r;
+      break;
+    }
+    if (result.status === 'error' && !chosen) {
+      const err = (result.output as { error?: { code?: string; message?: string } })?.error;
+      throw new RunnerError(
+        'GT_RUNNER_NODE_FAILED',
+        `node "${node.id}" of flow "${flow.id}" failed (${err?.code ?? 'error'}: ${err?.message ?? 'no message'}) and has no "status: error" route`,
+        { flow: flow.id, node: node.id },
+      );
+    }
+    if (node.routingForm === 'reply' || chosen?.reply) {
+      this.reply(turn, result.output);
+      result.replied = true;
+    }
+    if (!chosen || chosen.out || chosen.to === undefined || chosen.to === 'out') return undefined;
+    return chosen.to;
+  }
+
+  /** Upstream's runner returns the last output of a messaging flow as the response: a template that ends the flow replies. */
+  private autoReply(turn: Turn, node: NodeIR, result: NodeResult) {
+    if (result.replied) return;
+    if (TEMPLATE_OPS.has(node.op)) this.reply(turn, result.output);
+  }
+
+  private reply(turn: Turn, value: unknown) {
+    const push = (v: unknown) => {
+      const id = `${turn.msg.id}:${turn.replies.length}`;
+      if (typeof v === 'string') turn.replies.push({ id, text: v });
+      else if (isRecord(v)) {
+        const text = typeof v.text === 'string' ? v.text : undefined;
+        const card = v.card ?? v.adaptive_card;
+        turn.replies.push({ id, ...(text !== undefined ? { text } : {}), ...(card !== undefined ? { card } : {}), payload: v });
+      } else if (v !== undefined && v !== null) turn.replies.push({ id, text: JSON.stringify(v) });
+    };
+    if (isRecord(value) && Array.isArray(value.messages)) value.messages.forEach(push);
+    else push(value);
+  }
+
+  private scope(turn: Turn, flow: FlowIR, frame: Frame): ExpressionScope {
+    const entry = frame.callInput === undefined ? turn.entry : { ...turn.entry, input: frame.callInput };
+    return { entry, prev: frame.prev, node: frame.outputs, state: turn.state, parameters: flow.parameters, response: turn.response };
+  }
+
+  private render(turn: Turn, flow: FlowIR, node: NodeIR, frame: Frame, value: unknown): unknown {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'string')) return value;
+    let compiled = typeof value === 'object' ? this.templates.get(value as object) : undefined;
+    if (!compiled) {
+      compiled = compileTemplate(value);
+      if (typeof value === 'object') this.templates.set(value as object, compiled);
+    }
+    const { value: out, warnings } = compiled.render(this.scope(turn, flow, frame), { strict: this.opts.strictTemplates });
+    for (const w of warnings) turn.warnings.push(`flow "${flow.id}" node "${node.id}": ${w.message}`);
+    return out;
+  }
+
+  private condition(source: string): Condition {
+    let c = this.conditions.get(source);
+    if (!c) this.conditions.set(source, (c = parseCondition(source)));
+    return c;
+  }
+
+  private async runNode(turn: Turn, flow: FlowIR, node: NodeIR, frame: Frame, resuming: boolean): Promise<NodeResult> {
+    const op = node.op;
+    if (QA_OPS.has(op)) return this.runQuestions(turn, flow, node, frame, resuming);
+    if (TEMPLATE_OPS.has(op)) {
+      const p = node.payload;
+      const text = typeof p === 'string' ? p : isRecord(p) && typeof p.text === 'string' ? p.text : undefined;
+      if (text === undefined) {
+        const rendered = this.render(turn, flow, node, frame, p);
+        return { status: 'ok', output: rendered };
+      }
+      const rendered = this.render(turn, flow, node, frame, text);
+      if (op === 'template' && typeof rendered === 'string' && /^\s*[[{]/.test(rendered)) {
+        try {
+          return { status: 'ok', output: JSON.parse(rendered) };
+        } catch {
+          // not JSON after all: a text template
+        }
+      }
+      return { status: 'ok', output: typeof rendered === 'string' ? { text: rendered } : rendered };
+    }
+    if (EMIT_OPS.has(op)) {
+      const out = this.render(turn, flow, node, frame, node.payload);
+      this.reply(turn, out);
+      return { status: 'ok', output: out, replied: true };
+    }
+    if (op === 'state.get' || op === 'state.set' || op === 'state.delete') return this.runState(turn, flow, node, frame);
+    if (op === 'session.wait') {
+      if (!resuming) {
+        const p = this.render(turn, flow, node, frame, node.payload);
+        const prompt = isRecord(p) ? (p.prompt ?? p.text ?? p.message) : undefined;
+        if (prompt !== undefined) this.reply(turn, prompt);
+        const reason = isRecord(p) && typeof p.reason === 'string' ? p.reason : 'waiting for the next message';
+        return { park: { reason }, status: 'pending', output: null };
+      }
+      return { status: 'ok', output: { ...turn.entry.input }, resumedByMessage: true };
+    }
+    if (op === 'flow.call') {
+      // Only reached on resume of a parent frame, which never parks on flow.call itself.
+      throw new RunnerError('GT_RUNNER_SNAPSHOT', `flow.call node "${node.id}" cannot be resumed directly`, { flow: flow.id, node: node.id });
+    }
+    return this.runComponent(turn, flow, node, frame, resuming);
+  }
+
+  private runQuestions(turn: Turn, flow: FlowIR, node: NodeIR, frame: Frame, resuming: boolean): NodeResult {
+    let spec = this.qaSpecs.get(node);
+    if (!spec) {
+      try {
+        spec = readQaSpec(node.payload, node.id);
+      } catch (e) {
+        throw new RunnerError('GT_RUNNER_NODE_FAILED', (e as Error).message, { flow: flow.id, node: node.id }, { cause: e });
+      }
+      this.qaSpecs.set(node, spec);
+    }
+    const s = spec;
+    const applicable = (i: number) => {
+      const q = s.questions[i]!;
+      if (q.showIf === undefined) return true;
+      return this.condition(q.showIf).evaluate(this.scope(turn, flow, frame));
+    };
+    const nextIndex = (from: number) => {
+      let i = from;
+      while (i < s.questions.length && !applicable(i)) i++;
+      return i;
+    };
+    const ask = (i: number, prefix?: string) => {
+      const q = s.questions[i]!;
+      const prompt = this.render(turn, flow, node, frame, promptText(q));
+      this.reply(turn, prefix ? `${prefix}\n${String(prompt)}` : prompt);
+    };
+    const finish = (answers: Record<string, unknown>): NodeResult => {
+      frame.qa = undefined;
+      return { status: 'ok', output: { ...answers }, resumedByMessage: resuming };
+    };
+
+    if (!resuming || !frame.qa) {
+      const qa = { index: nextIndex(0), answers: {} as Record<string, unknown> };
+      if (s.welcome) this.reply(turn, this.render(turn, flow, node, frame, s.welcome));
+      if (qa.index >= s.questions.length) return finish(qa.answers);
+      frame.qa = qa;
+      ask(qa.index);
+      return { park: { reason: `question ${s.questions[qa.index]!.id}` }, status: 'pending', output: null };
+    }
+
+    const qa = frame.qa;
+    const q = s.questions[qa.index];
+    if (!q) return finish(qa.answers);
+    const check = checkAnswer(q, String(turn.entry.input.text ?? ''), flow.slotSchema);
+    if (!check.ok) {
+      ask(qa.index, q.invalidMessage ?? check.reason);
+      return { park: { reason: `question ${q.id} (answer was invalid)` }, status: 'pending', output: null };
+    }
+    qa.answers[q.id] = check.value;
+    turn.state[q.id] = check.value;
+    turn.stateDirty = true;
+    qa.index = nextIndex(qa.index + 1);
+    if (qa.index >= s.questions.length) return finish(qa.answers);
+    ask(qa.index);
+    return { park: { reason: `question ${s.questions[qa.index]!.id}` }, status: 'pending', output: null };
+  }
+
+  private runState(turn: Turn, flow: FlowIR, node: NodeIR, frame: Frame): NodeResult {
+    const p = this.render(turn, flow, node, frame, node.payload);
+    const key = isRecord(p) ? p.key : undefined;
+    if (typeof key !== 'string' || key === '') {
+      return errorResult('invalid_input', `node "${node.id}": ${node.op} needs a non-empty string "key"`);
+    }
+    const path = key.replace(/^state\./, '').split('.');
+    if (path.some((seg) => seg === '' || UNSAFE_KEYS.has(seg))) {
+      return errorResult('invalid_input', `node "${node.id}": state key "${key}" is not a valid dotted path`);
+    }
+    if (node.op === 'state.get') {
+      const value = getPath(turn.state, path);
+      const fallback = isRecord(p) ? (p.default ?? p.fallback) : undefined;
+      return { status: 'ok', output: { key, value: value === undefined ? (fallback ?? null) : value } };
+    }
+    if (node.op === 'state.set') {
+      const value = isRecord(p) ? p.value : undefined;
+      if (value === undefined) return errorResult('invalid_input', `node "${node.id}": state.set needs a "value"`);
+      setPath(turn.state, path, value);
+      turn.stateDirty = true;
+      return { status: 'ok', output: { key, value } };
+    }
+    const existed = deletePath(turn.state, path);
+    if (existed) turn.stateDirty = true;
+    return { status: 'ok', output: { key, deleted: existed } };
+  }
+
+  private async runComponent(turn: Turn, flow: FlowIR, node: NodeIR, frame: Frame, resuming: boolean): Promise<NodeResult> {
+    const ref = componentRef(node);
+    const registry = this.opts.components;
+    const invoker = registry ? await registry.resolve(ref, turn.ctx) : undefined;
+    if (!invoker) {
+      throw new RunnerError(
+        'GT_RUNNER_COMPONENT_NOT_FOUND',
+        `node "${node.id}" of flow "${flow.id}" needs ${ref.kind} "${ref.component}" (operation "${ref.operation}"), which no component registry provides`,
+        { flow: flow.id, node: node.id },
+      );
+    }
+    const raw = ref.kind === 'component' && isRecord(node.payload) && 'input' in node.payload ? node.payload.input : node.payload;
+    const payload = this.render(turn, flow, node, frame, ref.kind === 'mcp' && isRecord(raw) ? (raw.arguments ?? {}) : raw);
+    const timeout = this.opts.componentTimeoutMs ?? 30_000;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new Error(`component call timed out after ${timeout} ms`)), timeout);
+    try {
+      const outcome = await Promise.race([
+        invoker.invoke(
+          ref.operation,
+          {
+            ctx: { ...turn.ctx, flow_id: flow.id, node_id: node.id },
+            flow_id: flow.id,
+            step_id: node.id,
+            component_id: ref.component,
+            attempt: 1,
+            payload,
+            metadata: resuming ? { resumed: true, input: turn.entry.input } : undefined,
+          },
+          { signal: ac.signal, deadline: Date.now() + timeout },
+        ),
+        new Promise<never>((_, reject) => ac.signal.addEventListener('abort', () => reject(ac.signal.reason), { once: true })),
+      ]);
+      if ('Done' in outcome) return { status: 'ok', output: outcome.Done, resumedByMessage: resuming };
+      if ('Pending' in outcome) return { park: { reason: outcome.Pending.reason }, status: 'pending', output: null };
+      return errorResult(outcome.Error.code, outcome.Error.message);
+    } catch (e) {
+      const timedOut = ac.signal.aborted;
+      return errorResult(timedOut ? 'timeout' : 'internal', (e as Error)?.message ?? String(e));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function errorResult(code: string, message: string): NodeResult {
+  return { status: 'error', output: { error: { code, message } } };
+}
+
+export function componentRef(node: NodeIR): ComponentRef {
+  const p = isRecord(node.payload) ? node.payload : {};
+  if (node.kind === 'mcp') {
+    return { kind: 'mcp', component: String(p.server ?? ''), operation: String(p.tool ?? '') };
+  }
+  if (node.op === 'component.exec') {
+    return {
+      kind: 'component',
+      component: String(p.component ?? ''),
+      operation: String(node.operation ?? p.operation ?? ''),
+    };
+  }
+  if (node.kind === 'adapter') {
+    const i = node.op.lastIndexOf('.');
+    return { kind: 'adapter', component: node.op.slice(0, i), operation: node.op.slice(i + 1) };
+  }
+  if (node.op === 'mcp.exec') {
+    return { kind: 'component', component: String(p.component ?? ''), operation: String(p.action ?? '') };
+  }
+  return { kind: 'builtin', component: node.op, operation: node.operation ?? node.op };
+}
+
+/** Builtin ops the engine implements itself; anything else goes to the component registry. */
+export function isBuiltinOp(op: string): boolean {
+  return BUILTIN_OPS.has(op);
+}
+
+function replyScopeOf(msg: ChannelMessageEnvelope): ReplyScope {
+  if (msg.reply_scope) return msg.reply_scope;
+  return { conversation: msg.session_id };
+}
+
+function entryNode(flow: FlowIR, channel: string): string {
+  const named = flow.entrypoints?.[channel] ?? flow.entrypoints?.default;
+  return typeof named === 'string' && flow.nodes[named] ? named : flow.start;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function getPath(obj: Record<string, unknown>, path: string[]): unknown {
+  let cur: unknown = obj;
+  for (const seg of path) {
+    if (!isRecord(cur) || !Object.hasOwn(cur, seg)) return undefined;
+    cur = cur[seg];
+  }
+  return cur;
+}
+
+function setPath(obj: Record<string, unknown>, path: string[], value: unknown) {
+  let cur = obj;
+  for (const seg of path.slice(0, -1)) {
+    const next = Object.hasOwn(cur, seg) ? cur[seg] : undefined;
+    if (!isRecord(next)) cur[seg] = {};
+    cur = cur[seg] as Record<string, unknown>;
+  }
+  cur[path[path.length - 1]!] = value;
+}
+
+function deletePath(obj: Record<string, unknown>, path: string[]): boolean {
+  const parent = path.length === 1 ? obj : getPath(obj, path.slice(0, -1));
+  const last = path[path.length - 1]!;
+  if (!isRecord(parent) || !Object.hasOwn(parent, last)) return false;
+  delete parent[last];
+  return true;
+}
