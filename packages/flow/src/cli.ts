@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { FlowError, type SourceLocation } from './errors.js';
+import { FlowError } from './errors.js';
 import { toDot, toMermaid } from './graph.js';
-import { loadFlow } from './index.js';
 import type { FlowIR } from './ir.js';
 import {
   type AdapterCatalog,
@@ -14,7 +13,7 @@ import {
   lintFlow,
   loadAdapterCatalog,
 } from './lint.js';
-import { YamlSource } from './yaml-source.js';
+import { flowErrorDetails, type LoadedFlow, loadFlowWithLocator } from './loader.js';
 
 /**
  * `greentic-flow`: check flows (`doctor`) and draw them (`graph`). `runFlowCli` runs in-process (tests call it
@@ -101,9 +100,9 @@ export async function doctorFile(file: string, opts: DoctorOptions = {}): Promis
     return report;
   }
 
-  let ir: FlowIR;
+  let loaded: LoadedFlow;
   try {
-    ir = loadFlow(text, { file, strict: opts.strict === true });
+    loaded = loadFlowWithLocator(text, { file, strict: opts.strict === true });
   } catch (err) {
     const errors = flowErrorsOf(err);
     if (errors === undefined) throw err;
@@ -111,18 +110,24 @@ export async function doctorFile(file: string, opts: DoctorOptions = {}): Promis
     return report;
   }
 
+  const ir = loaded.flow;
   const findings = lintFlow(ir, {
     catalog: opts.catalog,
     componentIds: opts.componentIds,
-    locate: locator(text, file),
+    locate: loaded.locate,
   });
   for (const f of findings) {
     const problem = problemFromFinding(f, file, opts.strict === true);
     (problem.severity === 'error' ? report.errors : report.warnings).push(problem);
   }
-  report.bundle = bundleOf(ir);
-  report.ok = report.errors.length === 0;
-  return report;
+  // Upstream's key order: ok, bundle, errors.
+  return {
+    file,
+    ok: report.errors.length === 0,
+    bundle: bundleOf(ir),
+    errors: report.errors,
+    warnings: report.warnings,
+  };
 }
 
 /** `doctorFile` over every `.ygtc` under `dir` (recursively, sorted; `node_modules` and dot-folders skipped). */
@@ -154,11 +159,9 @@ export async function findFlowFiles(dir: string): Promise<string[]> {
   return out;
 }
 
+/** The individual problems behind a loader error (a schema error lists several); undefined if not a FlowError. */
 function flowErrorsOf(err: unknown): FlowError[] | undefined {
-  if (err instanceof FlowError) return [err];
-  const inner = (err as { errors?: unknown } | null)?.errors;
-  if (Array.isArray(inner) && inner.length > 0 && inner.every((e) => e instanceof FlowError)) return inner;
-  return undefined;
+  return err instanceof FlowError ? flowErrorDetails(err) : undefined;
 }
 
 /** The message without the `file:line:col ` prefix that `FlowError` adds. */
@@ -194,18 +197,6 @@ function problemFromFinding(f: LintFinding, file: string, strict: boolean): Doct
     line: f.location.line,
     col: f.location.column,
     json_pointer: f.location.pointer,
-  };
-}
-
-function locator(text: string, file: string): (pointer: string) => SourceLocation | undefined {
-  let source: YamlSource | undefined;
-  return (pointer) => {
-    try {
-      source ??= YamlSource.parse(text, file);
-      return source.has(pointer) ? source.keyLocation(pointer) : undefined;
-    } catch {
-      return undefined;
-    }
   };
 }
 
@@ -375,7 +366,7 @@ Examples:
       }
       let ir: FlowIR;
       try {
-        ir = loadFlow(text, { file });
+        ir = loadFlowWithLocator(text, { file }).flow;
       } catch (err) {
         const errors = flowErrorsOf(err);
         if (errors === undefined) throw err;

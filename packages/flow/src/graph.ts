@@ -1,5 +1,5 @@
 import type { FlowIR, NodeIR, Route } from './ir.js';
-import { entrypointNodes, routeTarget } from './lint.js';
+import { entrypointNodes, hasNode, routeTarget } from './lint.js';
 
 /**
  * Graph export of a flow's routing, for docs and reviews: Mermaid (renders on GitHub) and Graphviz DOT.
@@ -47,7 +47,7 @@ function buildModel(ir: FlowIR): GraphModel {
   const nodes = Object.values(ir.nodes);
   const missing: string[] = [];
   const noteMissing = (id: string) => {
-    if (!(id in ir.nodes) && !missing.includes(id)) missing.push(id);
+    if (!hasNode(ir, id) && !missing.includes(id)) missing.push(id);
   };
   noteMissing(ir.start);
   const edges: Edge[] = [];

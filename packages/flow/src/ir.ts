@@ -1,5 +1,5 @@
-import type { SourceLocation } from './errors.js';
 import type { Condition } from './condition/index.js';
+import type { SourceLocation } from './errors.js';
 
 /**
  * The flow IR: what the loader produces from a `.ygtc` file and what the engine executes.
@@ -79,6 +79,12 @@ export interface NodeIR {
   payload: unknown;
   /** Reserved keys other than `routing` and `operation` (in_map, out_map, err_map, output, telemetry, …). */
   reserved: Partial<Record<Exclude<ReservedNodeKey, 'routing' | 'operation'>, unknown>>;
+  /**
+   * Further non-reserved keys that upstream tolerates beside the op (with `schema_version` < 2, e.g.
+   * `after:`, or one stray key beside `component.exec`). Kept only for the lossless round trip; the engine
+   * ignores them. Absent when there are none.
+   */
+  extra?: Record<string, unknown>;
   /** Routes in order; first match wins. An empty list means the flow ends after this node. */
   routes: Route[];
   /** How routing was written, so `toYaml` re-emits the same form. */

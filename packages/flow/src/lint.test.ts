@@ -1,11 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Condition } from './condition/index.js';
 import { FlowError } from './errors.js';
 import type { FlowIR, NodeIR, Route } from './ir.js';
-import { type LintFinding, lintFlow, loadAdapterCatalog, parseAdapterCatalog, splitPath } from './lint.js';
+import { type LintFinding, lintFlow, loadAdapterCatalog, parseAdapterCatalog } from './lint.js';
+import { loadFlowWithLocator } from './loader.js';
 
 // Hand-built IR: node k sits at line 10k+1, its route j at line 10k+3+j.
 type RouteSpec = Omit<Partial<Route>, 'condition' | 'location'> & { condition?: string; paths?: string[] };
@@ -33,7 +35,7 @@ function flow(specs: Record<string, NodeSpec>, extra: Partial<FlowIR> = {}): Flo
       ...(condition !== undefined ? { condition: cond(condition, paths ?? []) } : {}),
       location: { file: 'f.ygtc', line: 10 * k + 3 + j, column: 9, pointer: `/nodes/${id}/routing/${j}` },
     }));
-    nodes[id] = {
+    const node: NodeIR = {
       id,
       op: spec.op,
       kind: kindOf(spec.op),
@@ -43,6 +45,8 @@ function flow(specs: Record<string, NodeSpec>, extra: Partial<FlowIR> = {}): Flo
       routingForm: routes.length > 0 ? 'list' : 'absent',
       location: { file: 'f.ygtc', line: 10 * k + 1, column: 3, pointer: `/nodes/${id}` },
     };
+    // An own property even for `__proto__`, as the loader does.
+    Object.defineProperty(nodes, id, { value: node, enumerable: true, writable: true, configurable: true });
   });
   return {
     id: 'demo',
@@ -106,6 +110,18 @@ describe('lintFlow', () => {
         nodeId: 'a',
         location: { line: 3, pointer: '/nodes/a/routing/0' },
       });
+    });
+
+    it('does not mistake Object.prototype members for nodes', () => {
+      const ir = flow({ a: { op: 'questions', routes: [{ to: 'constructor' }, { to: 'toString' }] } });
+      expect(rules(lintFlow(ir))).toEqual(['routing_target_exists:error:a', 'routing_target_exists:error:a']);
+      const specs: Record<string, NodeSpec> = {
+        constructor: { op: 'questions', routes: [{ to: '__proto__' }] },
+      };
+      Object.defineProperty(specs, '__proto__', { value: { op: 'x' }, enumerable: true });
+      const named = flow(specs);
+      expect(Object.keys(named.nodes)).toEqual(['constructor', '__proto__']);
+      expect(lintFlow(named)).toEqual([]);
     });
 
     it('treats to: out and out: true as the end, not as targets', () => {
@@ -301,6 +317,11 @@ describe('lintFlow', () => {
       expect(f!.message).toContain('"prev.oauth.success"');
     });
 
+    it('reads the root of written paths with indexes and quoted keys', () => {
+      const ir = withCondition('…', ['prev.items[0].x', `["node"]['gone'].x`, `a["b.c"]`]);
+      expect(lintFlow(ir).map((f) => f.message.match(/reads "([^"]*)"/)?.[1])).toEqual(['node.gone.x']);
+    });
+
     it('accepts path objects and segment arrays from Condition.paths()', () => {
       const ir = withCondition('x', []);
       const route = ir.nodes.a!.routes[0]!;
@@ -363,13 +384,6 @@ describe('lintFlow', () => {
   });
 });
 
-describe('splitPath', () => {
-  it('splits dots, indexes and quoted keys', () => {
-    expect(splitPath('prev.payload.records[0].Name')).toEqual(['prev', 'payload', 'records', '0', 'Name']);
-    expect(splitPath(`a["b.c"]['d']`)).toEqual(['a', 'b.c', 'd']);
-  });
-});
-
 describe('adapter catalog', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gt-flow-catalog-'));
 
@@ -394,5 +408,88 @@ describe('adapter catalog', () => {
     await expect(loadAdapterCatalog(file)).rejects.toMatchObject({ code: 'GT_FLOW_CATALOG' });
     expect(() => parseAdapterCatalog({ adapters: { a: 'x' } })).toThrow(FlowError);
     expect(() => parseAdapterCatalog([])).toThrow(/no "adapters" object/);
+  });
+});
+
+describe('lintFlow on flows loaded from .ygtc text', () => {
+  const lint = (text: string, opts: Parameters<typeof lintFlow>[1] = {}) => {
+    const { flow: ir, locate } = loadFlowWithLocator(text, { file: 'flow.ygtc' });
+    return lintFlow(ir, { locate, ...opts });
+  };
+
+  it('places condition findings on the condition and node findings on the node key', () => {
+    const findings = lint(`id: f
+type: messaging
+nodes:
+  ask:
+    questions: {}
+    routing:
+      - condition: node.gone.ok == true
+        to: done
+      - to: done
+  done:
+    emit.response: {}
+  orphan:
+    emit.response: {}
+`);
+    expect(findings.map((f) => [f.rule, f.location.line, f.location.column, f.location.pointer])).toEqual([
+      ['condition_paths', 7, 20, '/nodes/ask/routing/0/condition'],
+      ['unreachable_node', 12, 3, '/nodes/orphan'],
+    ]);
+    expect(findings[0]!.location.file).toBe('flow.ygtc');
+  });
+
+  it('finds a loop without a waiting node and accepts the same loop through a question', () => {
+    const loop = (op: string) => `id: f
+type: messaging
+nodes:
+  first:
+    ${op}: {}
+    routing:
+      - to: second
+  second:
+    template: "x"
+    routing:
+      - to: first
+`;
+    expect(lint(loop('state.set'))).toMatchObject([
+      { rule: 'loop_without_wait', severity: 'error', cycle: ['first', 'second'], location: { line: 11 } },
+    ]);
+    expect(lint(loop('questions'))).toEqual([]);
+  });
+
+  it('checks adapter nodes against the catalog', () => {
+    const text = `id: f
+type: messaging
+nodes:
+  in:
+    messaging.telegram.sendMessage: {}
+    routing:
+      - to: mail
+  mail:
+    email.google.sendLater: {}
+`;
+    const catalog = { adapters: { 'messaging.telegram': ['sendMessage'], 'email.google': ['send'] } };
+    expect(lint(text, { catalog }).map((f) => [f.rule, f.nodeId, f.location.line])).toEqual([
+      ['adapter_resolvable', 'mail', 8],
+    ]);
+  });
+
+  // The shared upstream corpus sits next to the repository (see conformance/flows.test.ts).
+  const corpus = resolve(fileURLToPath(import.meta.url), '../../../../../shared/conformance/flows');
+  it.skipIf(!existsSync(corpus))('reports no lint error on any loadable upstream flow of the corpus', () => {
+    let linted = 0;
+    for (const name of readdirSync(corpus).filter((n) => n.endsWith('.ygtc'))) {
+      let loaded: ReturnType<typeof loadFlowWithLocator>;
+      try {
+        loaded = loadFlowWithLocator(readFileSync(join(corpus, name), 'utf8'), { file: name });
+      } catch {
+        continue;
+      }
+      linted++;
+      const errors = lintFlow(loaded.flow, { locate: loaded.locate }).filter((f) => f.severity === 'error');
+      expect(errors, name).toEqual([]);
+    }
+    expect(linted).toBeGreaterThan(10);
   });
 });

@@ -49,8 +49,9 @@ export interface LintOptions {
    */
   componentIds?: Iterable<string>;
   /**
-   * Resolves a JSON pointer into the flow's source to a location. Used for findings about the flow as a whole
-   * (e.g. `/start`), which the IR carries no location for. Without it such findings point at line 1.
+   * Resolves a JSON pointer into the flow's source to a location (the loader's `loadFlowWithLocator` gives
+   * one). Places findings about the flow as a whole (e.g. `/start`), which the IR carries no location for,
+   * and members of routes (`…/routing/0/condition`). Without it such findings point at line 1 / the route.
    */
   locate?: (pointer: string) => SourceLocation | undefined;
 }
@@ -117,12 +118,17 @@ function isUnconditional(route: Route): boolean {
   return !isGuarded(route) && route.status === undefined;
 }
 
+/** Whether `id` is a node of the flow (own keys only: `constructor` or `__proto__` are not nodes by default). */
+export function hasNode(ir: FlowIR, id: string): boolean {
+  return Object.hasOwn(ir.nodes, id);
+}
+
 /** Node ids named by `entrypoints` (a string value, or strings inside a list value). */
 export function entrypointNodes(ir: FlowIR): string[] {
   const out: string[] = [];
   for (const value of Object.values(ir.entrypoints ?? {})) {
     const candidates = Array.isArray(value) ? value : [value];
-    for (const c of candidates) if (typeof c === 'string' && c in ir.nodes && !out.includes(c)) out.push(c);
+    for (const c of candidates) if (typeof c === 'string' && hasNode(ir, c) && !out.includes(c)) out.push(c);
   }
   return out;
 }
@@ -132,6 +138,9 @@ export function lintFlow(ir: FlowIR, opts: LintOptions = {}): LintFinding[] {
   const nodes = Object.values(ir.nodes);
   const flowLocation = (pointer: string): SourceLocation =>
     opts.locate?.(pointer) ?? { file: ir.file, line: 1, column: 1, pointer };
+  // A member of a route (`to`, `condition`), when the locator can place it; else the route itself.
+  const routeMember = (route: Route, key: 'to' | 'condition'): SourceLocation =>
+    opts.locate?.(`${route.location.pointer}/${key}`) ?? route.location;
 
   // start_node_exists
   if (nodes.length === 0) {
@@ -141,7 +150,7 @@ export function lintFlow(ir: FlowIR, opts: LintOptions = {}): LintFinding[] {
       message: `flow "${ir.id}" has no nodes, so it has nothing to start; add at least one node under "nodes"`,
       location: flowLocation('/nodes'),
     });
-  } else if (!(ir.start in ir.nodes)) {
+  } else if (!hasNode(ir, ir.start)) {
     findings.push({
       rule: 'start_node_exists',
       severity: 'error',
@@ -152,22 +161,22 @@ export function lintFlow(ir: FlowIR, opts: LintOptions = {}): LintFinding[] {
 
   // routing_target_exists
   for (const node of nodes) {
-    node.routes.forEach((route) => {
+    for (const route of node.routes) {
       const target = routeTarget(route);
-      if (target !== undefined && !(target in ir.nodes)) {
+      if (target !== undefined && !hasNode(ir, target)) {
         findings.push({
           rule: 'routing_target_exists',
           severity: 'error',
           message: `node "${node.id}" routes to "${target}", which is not a node of flow "${ir.id}" (nodes: ${nodeList(ir)}); use an existing node or "out: true" to end`,
-          location: route.location,
+          location: routeMember(route, 'to'),
           nodeId: node.id,
         });
       }
-    });
+    }
   }
 
   // unreachable_node
-  const roots = [...(ir.start in ir.nodes ? [ir.start] : []), ...entrypointNodes(ir)];
+  const roots = [...(hasNode(ir, ir.start) ? [ir.start] : []), ...entrypointNodes(ir)];
   const reached = new Set<string>();
   const queue = [...roots];
   while (queue.length > 0) {
@@ -176,7 +185,7 @@ export function lintFlow(ir: FlowIR, opts: LintOptions = {}): LintFinding[] {
     reached.add(id);
     for (const route of ir.nodes[id]?.routes ?? []) {
       const target = routeTarget(route);
-      if (target !== undefined && target in ir.nodes && !reached.has(target)) queue.push(target);
+      if (target !== undefined && hasNode(ir, target) && !reached.has(target)) queue.push(target);
     }
   }
   if (roots.length > 0) {
@@ -203,7 +212,7 @@ export function lintFlow(ir: FlowIR, opts: LintOptions = {}): LintFinding[] {
       const parts = node.op.split('.');
       const adapter = `${parts[0]}.${parts[1]}`;
       const op = parts.slice(2).join('.');
-      const ops = opts.catalog.adapters[adapter];
+      const ops = Object.hasOwn(opts.catalog.adapters, adapter) ? opts.catalog.adapters[adapter] : undefined;
       if (ops === undefined) {
         const known = Object.keys(opts.catalog.adapters).sort();
         findings.push({
@@ -271,7 +280,7 @@ export function lintFlow(ir: FlowIR, opts: LintOptions = {}): LintFinding[] {
             rule: 'condition_paths',
             severity: 'warning',
             message: `condition "${route.condition.source}" of node "${node.id}" ${problem}`,
-            location: route.location,
+            location: routeMember(route, 'condition'),
             nodeId: node.id,
           });
         }
@@ -462,14 +471,16 @@ function stronglyConnected(ids: string[], succ: (id: string) => string[]): strin
 // condition paths
 
 /**
- * The paths a condition reads, as segment lists. Accepts what `Condition.paths()` may return: dotted strings
- * (`prev.payload.items[0]`), segment arrays, or objects with `segments` / `path`.
+ * The paths a condition reads, as segment lists: `Condition.pathRefs()` (objects with `segments`), else
+ * `Condition.paths()` (dotted strings such as `prev.payload.items[0]`); segment arrays are accepted too.
  */
 function conditionPaths(condition: unknown): string[][] {
-  if (!isRecord(condition) || typeof condition.paths !== 'function') return [];
+  if (typeof condition !== 'object' || condition === null) return [];
+  const c = condition as { pathRefs?: () => unknown; paths?: () => unknown };
   let raw: unknown;
   try {
-    raw = (condition.paths as () => unknown).call(condition);
+    // Parsed paths (with segments) when the condition has them, else the paths as written.
+    raw = typeof c.pathRefs === 'function' ? c.pathRefs() : typeof c.paths === 'function' ? c.paths() : [];
   } catch {
     return [];
   }
@@ -493,7 +504,7 @@ function toSegments(p: unknown): string[] | undefined {
 }
 
 /** `a.b[0].c` / `a["b.c"]` → `['a', 'b', '0', 'c']` / `['a', 'b.c']`. */
-export function splitPath(path: string): string[] {
+function splitPath(path: string): string[] {
   const segs: string[] = [];
   const re = /\[\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^\]]*?))\s*\]|([^.[\]]+)/g;
   for (const m of path.matchAll(re)) segs.push(m[1] ?? m[2] ?? m[3] ?? m[4] ?? '');
@@ -505,13 +516,13 @@ function checkPath(segs: string[], ir: FlowIR): string | undefined {
   const shown = segs.join('.');
   if (root === 'node') {
     if (second === undefined) return `reads "node" without a node id; write "node.<id>.<field>"`;
-    if (!(second in ir.nodes)) {
+    if (!hasNode(ir, second)) {
       return `reads "${shown}", but "${second}" is not a node of flow "${ir.id}" (nodes: ${nodeList(ir)}); the path is always missing`;
     }
     return undefined;
   }
   if ((SCOPE_ROOTS as readonly string[]).includes(root!)) return undefined;
-  if (root! in ir.nodes) return undefined;
+  if (hasNode(ir, root!)) return undefined;
   return `reads "${shown}", whose root "${root}" is neither a scope root (${SCOPE_ROOTS.join(', ')}) nor a node of flow "${ir.id}"; it falls back to "prev.${shown}" — write that if you mean the previous output, otherwise fix the name`;
 }
 
@@ -530,14 +541,15 @@ export function parseAdapterCatalog(value: unknown, source = '<catalog>'): Adapt
       `adapter catalog ${source}: ${what}; expected {"adapters": {"<ns>.<adapter>": ["<operation>", …]}}`,
     );
   if (!isRecord(value) || !isRecord(value.adapters)) throw bad('has no "adapters" object');
-  const adapters: Record<string, string[]> = {};
+  const entries: [string, string[]][] = [];
   for (const [name, ops] of Object.entries(value.adapters)) {
     if (!Array.isArray(ops) || !ops.every((o) => typeof o === 'string')) {
       throw bad(`adapter "${name}" must map to a list of operation names`);
     }
-    adapters[name] = [...ops];
+    entries.push([name, [...ops]]);
   }
-  return { adapters };
+  // fromEntries defines own properties, so even a key like `__proto__` stays data.
+  return { adapters: Object.fromEntries(entries) };
 }
 
 /** Reads an adapter catalog file (upstream's `registry.json` format). */

@@ -40,13 +40,21 @@ export function flowSchema(): Record<string, unknown> {
   return cachedSchema;
 }
 
+/** Just enough of a JSON Schema's shape to walk it. */
+interface SchemaNode {
+  properties?: Record<string, SchemaNode>;
+  patternProperties?: Record<string, SchemaNode>;
+  oneOf?: SchemaNode[];
+  items?: SchemaNode;
+  [keyword: string]: unknown;
+}
+
 /** The schema the loader validates with: upstream's plus `on_message: boolean` in route items. */
-function effectiveSchema(): Record<string, unknown> {
-  const schema = structuredClone(flowSchema()) as Record<string, any>;
-  const nodeSchemas = schema.properties?.nodes?.patternProperties ?? {};
-  for (const nodeSchema of Object.values<any>(nodeSchemas)) {
-    for (const alt of nodeSchema?.properties?.routing?.oneOf ?? []) {
-      const props = alt?.items?.properties;
+function effectiveSchema(): SchemaNode {
+  const schema = structuredClone(flowSchema()) as SchemaNode;
+  for (const nodeSchema of Object.values(schema.properties?.nodes?.patternProperties ?? {})) {
+    for (const alt of nodeSchema.properties?.routing?.oneOf ?? []) {
+      const props = alt.items?.properties;
       if (props && !props.on_message) {
         props.on_message = {
           type: 'boolean',
@@ -62,7 +70,9 @@ function validator(): ValidateFunction {
   if (!cachedValidator) {
     // ajv ships CommonJS; depending on the interop the class is the module or its `default`.
     const mod = Ajv2020Module as unknown as { default?: unknown };
-    const Ajv = (mod.default ?? mod) as new (opts: Record<string, unknown>) => {
+    const Ajv = (mod.default ?? mod) as new (
+      opts: Record<string, unknown>,
+    ) => {
       compile(schema: unknown): ValidateFunction;
     };
     const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, validateFormats: false });
@@ -94,6 +104,9 @@ export function validateFlowSchema(doc: unknown): SchemaProblem[] {
  * value's type (e.g. for `routing: [ ... ]` the list branch, not the "must be a string" one); when no branch
  * has the right type, keep only the combinator error. `if` errors are noise next to their `then` errors.
  */
+/** For a combinator whose branches all have the wrong type: the types the branches want. */
+const expectedTypes = new WeakMap<ErrorObject, string[]>();
+
 function prune(errors: ErrorObject[]): ErrorObject[] {
   let errs = errors.filter((e) => e.keyword !== 'if');
   const combos = errs
@@ -117,7 +130,14 @@ function prune(errors: ErrorObject[]): ErrorObject[] {
       drop.add(combo);
       for (const list of branches.values()) if (wrongType(list)) for (const e of list) drop.add(e);
     } else {
-      for (const list of branches.values()) for (const e of list) drop.add(e);
+      const types = new Set<string>();
+      for (const list of branches.values()) {
+        for (const e of list) {
+          drop.add(e);
+          if (e.keyword === 'type' && e.instancePath === combo.instancePath) types.add(String(e.params.type));
+        }
+      }
+      if (types.size > 0) expectedTypes.set(combo, [...types]);
     }
     errs = errs.filter((e) => !drop.has(e));
   }
@@ -128,7 +148,8 @@ function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v)}`;
+  if (typeof v === 'string')
+    return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v)}`;
   if (typeof v === 'number') return Number.isInteger(v) ? `the integer ${v}` : `the number ${v}`;
   return `${typeof v} ${String(v)}`;
 }
@@ -150,7 +171,10 @@ function typeName(t: unknown): string {
 
 function lastSegment(pointer: string): string {
   const i = pointer.lastIndexOf('/');
-  return pointer.slice(i + 1).replace(/~1/g, '/').replace(/~0/g, '~');
+  return pointer
+    .slice(i + 1)
+    .replace(/~1/g, '/')
+    .replace(/~0/g, '~');
 }
 
 const NODE_RE = /^\/nodes\/[^/]+$/;
@@ -168,13 +192,14 @@ const ROUTE_KEY_HINTS: Record<string, string> = {
 
 function describe(e: ErrorObject): SchemaProblem {
   const at = e.instancePath;
-  const params = e.params as Record<string, any>;
+  const params = e.params as Record<string, unknown>;
   const name = lastSegment(at);
   switch (e.keyword) {
     case 'required': {
       const prop = String(params.missingProperty);
       const pointer = `${at}/${prop.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-      if (at === '') return { pointer, at: 'parent', message: `the flow has no "${prop}": add it at the top level` };
+      if (at === '')
+        return { pointer, at: 'parent', message: `the flow has no "${prop}": add it at the top level` };
       if (e.schemaPath.includes('/then/')) {
         const slotType = (e.data as Record<string, unknown> | undefined)?.slot_type;
         return {
@@ -188,7 +213,7 @@ function describe(e: ErrorObject): SchemaProblem {
     case 'additionalProperties': {
       const prop = String(params.additionalProperty);
       const pointer = `${at}/${prop.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-      const allowed = Object.keys((e.parentSchema as any)?.properties ?? {});
+      const allowed = Object.keys((e.parentSchema as SchemaNode | undefined)?.properties ?? {});
       let message: string;
       if (at === '/nodes') {
         message = `"${prop}" is not a valid node id: node ids start with a letter or "_" and contain only letters, digits, "_" and "-"`;
@@ -219,6 +244,13 @@ function describe(e: ErrorObject): SchemaProblem {
         };
       }
       const subject = at === '' ? 'the flow' : `"${name}"`;
+      if (/\/routing\/\d+\/out$/.test(at) && typeof e.data === 'string') {
+        return {
+          pointer: at,
+          at: 'value',
+          message: `"out" must be true or false, found the string ${JSON.stringify(e.data)}; to branch on a card button write "condition: response.action == ${JSON.stringify(e.data)}"`,
+        };
+      }
       return {
         pointer: at,
         at: 'value',
@@ -237,7 +269,11 @@ function describe(e: ErrorObject): SchemaProblem {
     }
     case 'minProperties':
       if (NODE_RE.test(at)) {
-        return { pointer: at, at: 'value', message: `node "${name}" is empty: give it exactly one operation key` };
+        return {
+          pointer: at,
+          at: 'value',
+          message: `node "${name}" is empty: give it exactly one operation key`,
+        };
       }
       return { pointer: at, at: 'value', message: `"${name}" must not be empty` };
     case 'minLength':
@@ -263,7 +299,19 @@ function describe(e: ErrorObject): SchemaProblem {
           message: `routing must be "out", "reply" or a list of routes, found ${describeValue(e.data)}`,
         };
       }
-      return { pointer: at, at: 'value', message: `"${name}" has an unexpected shape (${e.message ?? 'invalid'})` };
+      const types = expectedTypes.get(e);
+      if (types) {
+        return {
+          pointer: at,
+          at: 'value',
+          message: `${at === '' ? 'the flow' : `"${name}"`} must be ${typeName(types)}, found ${describeValue(e.data)}`,
+        };
+      }
+      return {
+        pointer: at,
+        at: 'value',
+        message: `"${name}" has an unexpected shape (${e.message ?? 'invalid'})`,
+      };
     }
     default:
       return {

@@ -5,10 +5,10 @@ import {
   isScalar,
   isSeq,
   LineCounter,
-  type Node as YamlNode,
   parseDocument,
   Scalar,
   type YAMLError,
+  type Node as YamlNode,
 } from 'yaml';
 import { FlowError, type SourceLocation } from './errors.js';
 
@@ -141,12 +141,19 @@ export class YamlSource {
         const item = /^\d+$/.test(seg) ? current.items[Number(seg)] : undefined;
         if (item !== undefined) {
           found = true;
-          nextValue = isPair(item) ? ((item.value as YamlNode | null) ?? null) : ((item as YamlNode | null) ?? null);
+          nextValue = isPair(item)
+            ? ((item.value as YamlNode | null) ?? null)
+            : ((item as YamlNode | null) ?? null);
         }
       }
       if (!found) return { nearest: current, nearestKey: key };
       if (i === segments.length - 1) {
-        return { key: nextKey, value: nextValue, nearest: nextValue ?? current, nearestKey: nextValue ? nextKey : key };
+        return {
+          key: nextKey,
+          value: nextValue,
+          nearest: nextValue ?? current,
+          nearestKey: nextValue ? nextKey : key,
+        };
       }
       if (nextValue === null) return { nearest: current, nearestKey: key };
       node = nextValue;
@@ -215,7 +222,13 @@ export class YamlSource {
           const start = (pair.key as YamlNode | null)?.range?.[0];
           const v = pair.value as YamlNode | null;
           const end = v?.range?.[2] ?? (pair.key as YamlNode | null)?.range?.[2];
-          if (k !== undefined && start !== undefined && end !== undefined && offset >= start && offset < end) {
+          if (
+            k !== undefined &&
+            start !== undefined &&
+            end !== undefined &&
+            offset >= start &&
+            offset < end
+          ) {
             segments.push(k);
             next = v;
             break;
@@ -289,7 +302,10 @@ export class YamlSource {
  * double-quoted scalars (escapes and line folding) and literal block scalars; for anything else it returns
  * the start of the scalar.
  */
-export function sourceOffsetInScalar(scalar: { node: Scalar; raw: string; start: number }, index: number): number {
+export function sourceOffsetInScalar(
+  scalar: { node: Scalar; raw: string; start: number },
+  index: number,
+): number {
   const { node, raw, start } = scalar;
   const type = node.type;
   if (type === Scalar.BLOCK_LITERAL || type === Scalar.BLOCK_FOLDED) {

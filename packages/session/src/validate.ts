@@ -122,6 +122,18 @@ export function checkTtl(ttlMs: unknown, what: string): asserts ttlMs is number 
   }
 }
 
+/** Checks an options argument (an object or undefined). Throws `GT_SESSION_INVALID`. */
+export function optionsOf<T extends object>(opts: T | undefined, what: string): Partial<T> {
+  if (opts === undefined) return {};
+  if (typeof opts !== 'object' || opts === null) {
+    throw new SessionError(
+      'GT_SESSION_INVALID',
+      `${what}: options must be an object such as {ttlMs: 60000} (got ${describeValue(opts)})`,
+    );
+  }
+  return opts;
+}
+
 /** Checks `expectedRevision` (a positive safe integer). Throws `GT_SESSION_INVALID`. */
 export function checkRevision(revision: unknown, key: string): asserts revision is number {
   if (typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < 1) {
@@ -218,7 +230,10 @@ function copyJson(value: unknown, what: string): unknown {
     return copyJsonFast(value, 0);
   } catch (err) {
     if (err !== NOT_JSON) throw err;
-    const problem = jsonProblem(value, '', []) ?? { pointer: '', kind: 'too deeply nested' };
+    const problem = jsonProblem(value, '', []) ?? {
+      pointer: '',
+      kind: `nested deeper than ${MAX_DEPTH} levels`,
+    };
     throw new SessionError(
       'GT_SESSION_INVALID',
       `${what}: session data at ${problem.pointer || '(root)'} is ${problem.kind}, which JSON cannot hold; ` +
@@ -234,7 +249,7 @@ function copyJsonFast(value: unknown, depth: number): unknown {
     throw NOT_JSON;
   }
   if (value === null) return null;
-  if (depth > MAX_DEPTH) throw NOT_JSON;
+  if (depth >= MAX_DEPTH) throw NOT_JSON;
   if (Array.isArray(value)) {
     const n = value.length;
     const out = new Array(n);
@@ -273,13 +288,17 @@ function jsonProblem(
 ): { pointer: string; kind: string } | undefined {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : { pointer, kind: String(value) };
-  if (typeof value !== 'object') return { pointer, kind: value === undefined ? 'undefined' : `a ${typeof value}` };
+  if (typeof value !== 'object')
+    return { pointer, kind: value === undefined ? 'undefined' : `a ${typeof value}` };
   if (ancestors.includes(value)) return { pointer, kind: 'a reference to one of its parents (a cycle)' };
-  if (ancestors.length > MAX_DEPTH) return { pointer, kind: `nested deeper than ${MAX_DEPTH} levels` };
+  if (ancestors.length >= MAX_DEPTH) return { pointer, kind: `nested deeper than ${MAX_DEPTH} levels` };
   const proto = Object.getPrototypeOf(value);
   const isArray = Array.isArray(value);
   if (!isArray && proto !== Object.prototype && proto !== null) {
-    return { pointer, kind: `an instance of ${(value as { constructor?: { name?: string } }).constructor?.name ?? 'a class'}` };
+    return {
+      pointer,
+      kind: `an instance of ${(value as { constructor?: { name?: string } }).constructor?.name ?? 'a class'}`,
+    };
   }
   ancestors.push(value);
   for (const k of Object.keys(value)) {

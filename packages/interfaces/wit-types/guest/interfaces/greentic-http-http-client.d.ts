@@ -1,0 +1,40 @@
+/// <reference path="./greentic-interfaces-types-types.d.ts" />
+declare module 'greentic:http/http-client@1.1.0' {
+  export function send(req: Request, options: RequestOptions | undefined, ctx: TenantCtx | undefined): Response;
+  export type TenantCtx = import('greentic:interfaces-types/types@0.1.0').TenantCtx;
+  export interface Request {
+    method: string,
+    url: string,
+    headers: Array<[string, string]>,
+    body?: Uint8Array,
+  }
+  export interface Response {
+    status: number,
+    headers: Array<[string, string]>,
+    body?: Uint8Array,
+  }
+  export interface HostError {
+    code: string,
+    message: string,
+  }
+  /**
+   * # Variants
+   * 
+   * ## `"inherit"`
+   * 
+   * ## `"direct"`
+   */
+  export type ProxyMode = 'inherit' | 'direct';
+  /**
+   * # Variants
+   * 
+   * ## `"strict"`
+   */
+  export type TlsMode = 'strict';
+  export interface RequestOptions {
+    timeoutMs?: number,
+    followRedirects?: boolean,
+    proxy: ProxyMode,
+    tls: TlsMode,
+  }
+}

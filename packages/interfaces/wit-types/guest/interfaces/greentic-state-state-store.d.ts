@@ -1,0 +1,22 @@
+/// <reference path="./greentic-interfaces-types-types.d.ts" />
+declare module 'greentic:state/state-store@1.0.0' {
+  /**
+   * Reads a value; a missing key is `err({code: "not_found"})`.
+   */
+  export function read(key: StateKey, ctx: TenantCtx | undefined): Uint8Array;
+  export function write(key: StateKey, bytes: Uint8Array, ctx: TenantCtx | undefined): OpAck;
+  export { _delete as delete };
+  function _delete(key: StateKey, ctx: TenantCtx | undefined): OpAck;
+  export type StateKey = import('greentic:interfaces-types/types@0.1.0').StateKey;
+  export type TenantCtx = import('greentic:interfaces-types/types@0.1.0').TenantCtx;
+  export interface HostError {
+    code: string,
+    message: string,
+  }
+  /**
+   * # Variants
+   * 
+   * ## `"ok"`
+   */
+  export type OpAck = 'ok';
+}

@@ -1,0 +1,1 @@
+export { type SessionStoreContractOptions, sessionStoreContract } from './session-store-contract.js';

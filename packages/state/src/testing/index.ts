@@ -1,0 +1,1 @@
+export { type StateStoreContractOptions, stateStoreContract } from './state-store-contract.js';
