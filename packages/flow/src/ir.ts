@@ -73,7 +73,7 @@ export interface NodeIR {
   /** The operation key as written, e.g. `questions`, `component.exec`, `weather.api.forecast`, `mcp`. */
   op: string;
   kind: NodeKind;
-  /** The sibling `operation:` key (only with `component.exec`). */
+  /** The sibling `operation:` key (read only with `component.exec`; kept with any op for the round trip). */
   operation?: string;
   /** The value under the op key. */
   payload: unknown;

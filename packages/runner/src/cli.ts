@@ -142,12 +142,13 @@ export async function runRunnerCli(argv: string[], io: CliIO): Promise<number> {
         if (r.status === 'error') exitCode = 1;
       };
       const tty = io.isTTY ?? false;
-      io.stderr(`Chatting with flow "${engine.flow(o.entry ?? '') ? o.entry : 'entry'}" as tenant ${o.tenant}. /quit to leave.\n`);
+      io.stderr(`Chatting with flow "${engine.entryFlowId}" as tenant ${o.tenant}. /quit to leave.\n`);
       if (o.start) await send(o.start);
       const rl = createInterface({ input: io.stdin ?? process.stdin, terminal: false });
       if (tty) io.stdout('you> ');
       for await (const line of rl) {
         const text = line.trim();
+        if (!tty) io.stdout(`you> ${line}\n`);
         if (text === '/quit' || text === '/exit') break;
         if (text === '/restart') {
           conversation = `${o.conversation}-${++restarts}`;

@@ -487,14 +487,15 @@ function walkBlock(w: Walk, b: BlockNode): void {
   let programDepth = w.depth + 1;
   if (isHelper || b.params.length > 0 || b.hash !== undefined) {
     const spec = helperOf(w, b, 'block');
-    rewriteCall(w, b, spec, false);
+    // With an {{else}} branch the author handles absence: the arguments are tests.
+    rewriteCall(w, b, spec, b.inverse !== undefined);
     if (!spec.changesContext) programDepth = w.depth;
   } else {
     // A section: {{#path}}…{{/path}} (or inverted {{^path}}…{{/path}}, which only tests the path).
     const p = path!;
     const r = classify(w, p);
     if (r) {
-      const index = addSlot(w, r, p, OUT_VALUE, b.program === undefined);
+      const index = addSlot(w, r, p, OUT_VALUE, b.program === undefined || b.inverse !== undefined);
       b.path = pathNode('__gtsec', b.loc);
       b.params = slotParams(index, r, b.loc);
     } else {

@@ -10,7 +10,7 @@ import {
 } from '@greentic/flow';
 import type { SessionStore } from '@greentic/session';
 import type { StateStore } from '@greentic/state';
-import { type ChannelMessageEnvelope, type ReplyScope, type TenantCtx, replyScopeHash } from '@greentic/types';
+import { type ChannelMessageEnvelope, type FlowId, type ReplyScope, type SessionData, type TenantCtx, replyScopeHash } from '@greentic/types';
 import { RunnerError } from '../errors.js';
 import { checkAnswer, promptText, type QaSpec, readQaSpec } from './qa.js';
 import { type Frame, type RunSnapshot, decodeSnapshot, encodeSnapshot } from './snapshot.js';
@@ -129,6 +129,11 @@ export class FlowEngine {
     return this.flows.get(id);
   }
 
+  /** The flow that handles new conversations. */
+  get entryFlowId(): string | undefined {
+    return this.defaultFlow;
+  }
+
   /** Handles one incoming message. Never throws for flow problems: they come back as `status: 'error'`. */
   handleMessage(msg: ChannelMessageEnvelope, options: { flowId?: string } = {}): Promise<TurnResult> {
     const scope = replyScopeOf(msg);
@@ -208,9 +213,10 @@ export class FlowEngine {
 
     await this.saveState(turn, stateScope);
     if (outcome.status === 'pending') {
-      const data = {
+      const data: SessionData = {
         tenant_ctx: ctx,
-        flow_id: rootFlow.id,
+        // flow ids were checked against the identifier rules when the flow was loaded
+        flow_id: rootFlow.id as FlowId,
         cursor: {
           node_pointer: snapshot.frames.map((f) => `${f.flow}#${f.node}`).join('>'),
           wait_reason: outcome.reason,
