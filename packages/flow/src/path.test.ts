@@ -40,7 +40,9 @@ describe('parsePath', () => {
       expect(err).toBeInstanceOf(FlowError);
       expect((err as FlowError).location).toEqual({ line: 1, column: 4, pointer: '' });
     }
-    expect(() => parsePath('a..b', 'GT_FLOW_TEMPLATE')).toThrow(expect.objectContaining({ code: 'GT_FLOW_TEMPLATE' }));
+    expect(() => parsePath('a..b', 'GT_FLOW_TEMPLATE')).toThrow(
+      expect.objectContaining({ code: 'GT_FLOW_TEMPLATE' }),
+    );
   });
 });
 

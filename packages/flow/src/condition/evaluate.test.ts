@@ -5,7 +5,16 @@ import { parseCondition } from './index.js';
 function scope(over: Partial<ExpressionScope> = {}): ExpressionScope {
   return {
     entry: { input: { text: '42', metadata: { lang: 'fr' } } },
-    prev: { success: true, confidence: 0.9, count: 3, name: 'Alice', items: [1, 2], empty: [], obj: {}, zero: 0 },
+    prev: {
+      success: true,
+      confidence: 0.9,
+      count: 3,
+      name: 'Alice',
+      items: [1, 2],
+      empty: [],
+      obj: {},
+      zero: 0,
+    },
     node: {
       forecast_weather: { location: { name: 'Paris' }, temp: 21 },
       wrapped: { payload: { status: 'ok' } },
@@ -118,7 +127,9 @@ describe('conditions: equality', () => {
   });
 
   it('compares arrays and objects structurally', () => {
-    expect(evaluate('prev.items == node.copy.items', scope({ node: { copy: { items: [1, 2] } } }))).toBe(true);
+    expect(evaluate('prev.items == node.copy.items', scope({ node: { copy: { items: [1, 2] } } }))).toBe(
+      true,
+    );
     expect(evaluate('state.flags == node.copy', scope({ node: { copy: { vip: true } } }))).toBe(true);
     expect(evaluate('prev.items == prev.empty')).toBe(false);
   });
@@ -245,12 +256,16 @@ describe('conditions: result', () => {
     );
     const base = { prev: {}, node: {}, state: {}, parameters: {} };
     expect(c.evaluate({ ...base, entry: { input: {} }, response: { action: 'submit_reorder' } })).toBe(true);
-    expect(c.evaluate({ ...base, entry: { input: { product_sku: '' } }, response: { action: 'Submit_Reorder' } })).toBe(
-      true,
-    );
-    expect(c.evaluate({ ...base, entry: { input: { product_sku: 'X1' } }, response: { action: 'submit_reorder' } })).toBe(
-      false,
-    );
+    expect(
+      c.evaluate({ ...base, entry: { input: { product_sku: '' } }, response: { action: 'Submit_Reorder' } }),
+    ).toBe(true);
+    expect(
+      c.evaluate({
+        ...base,
+        entry: { input: { product_sku: 'X1' } },
+        response: { action: 'submit_reorder' },
+      }),
+    ).toBe(false);
     expect(c.evaluate({ ...base, entry: { input: {} }, response: { action: 'back' } })).toBe(false);
   });
 

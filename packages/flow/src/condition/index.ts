@@ -20,8 +20,8 @@ export {
   scopeView,
   walkPath,
 } from '../path.js';
-export type { BinaryOperator, Expr } from './parser.js';
-export { compareValues, isTruthy, looseEquals, numericString } from './values.js';
+export type { BinaryOperator as ConditionOperator, Expr as ConditionExpr } from './parser.js';
+export { compareValues, isTruthy, looseEquals } from './values.js';
 
 export interface ParseConditionOptions {
   /**

@@ -53,7 +53,11 @@ describe('parseCondition: syntax errors carry the exact column', () => {
   });
 
   it('reports two values in a row', () => {
-    expectSyntaxError('prev.a "b"', 8, 'unexpected token "\\"b\\"" at column 8; expected an operator or the end');
+    expectSyntaxError(
+      'prev.a "b"',
+      8,
+      'unexpected token "\\"b\\"" at column 8; expected an operator or the end',
+    );
   });
 
   it('rejects chained comparisons instead of guessing', () => {

@@ -1,11 +1,17 @@
 import { scanString } from '../path.js';
 
 /**
- * Upstream writes index and quoted-key paths the way JavaScript does (`{{a.b[0]}}`, `{{a["weird key"]}}`), which
- * Handlebars.js cannot parse. Inside mustaches this rewrites them to Handlebars' own literal segments
- * (`{{a.b.[0]}}`, `{{a.[weird key]}}`). It is only tried when the template does not parse as written, so it never
- * changes the meaning of a template Handlebars accepts.
+ * Two things Handlebars.js cannot parse but Greentic templates need:
+ * - upstream writes index and quoted-key paths the way JavaScript does (`{{a.b[0]}}`, `{{a["weird key"]}}`):
+ *   inside mustaches they become Handlebars' own literal segments (`{{a.b.[0]}}`, `{{a.[weird key]}}`);
+ * - a `}` right after a mustache (`{"a": {{json x}}}`, common in JSON templates) lexes as `}}}`: it becomes
+ *   {@link BRACE}, which the compiler turns back into `}` in the text.
+ * The rewrite is only tried when the template does not parse as written, so it never changes the meaning of a
+ * template Handlebars accepts.
  */
+/** Stands for a literal `}` that follows a mustache (a private-use character, same length as `}`). */
+export const BRACE = '\uE000';
+
 export interface Rewritten {
   text: string;
   /** Map an offset in `text` back to the offset in the original template. */
@@ -19,7 +25,7 @@ function continuesPath(prev: string | undefined): boolean {
   return prev !== undefined && (prev === ']' || ID_CHAR.test(prev));
 }
 
-export function rewriteBracketPaths(text: string): Rewritten | undefined {
+export function rewriteCompat(text: string): Rewritten | undefined {
   // Chunks of the output: [start in output, start in original, copied verbatim?]
   const chunks: Array<[number, number, boolean]> = [];
   let out = '';
@@ -52,6 +58,7 @@ export function rewriteBracketPaths(text: string): Rewritten | undefined {
     }
     let k = open + 2;
     while (text[k] === '{') k++;
+    const braces = k - open;
     if (text[k] === '!') {
       const close = text.startsWith('!--', k) ? text.indexOf('--}}', k) : text.indexOf('}}', k);
       i = close < 0 ? n : close + 2;
@@ -91,7 +98,12 @@ export function rewriteBracketPaths(text: string): Rewritten | undefined {
       }
       p++;
     }
-    i = p + 2;
+    // `{{x}}}`: the third brace is text. (`{{{x}}}` closes with three braces; raw blocks are left alone.)
+    const closeLength = braces === 3 ? 3 : 2;
+    if (braces <= 3 && text[p + closeLength] === '}' && !text.includes(BRACE)) {
+      replace(p + closeLength, p + closeLength + 1, BRACE);
+    }
+    i = p + closeLength;
   }
   if (!changed) return undefined;
   copyUpTo(n);

@@ -1,6 +1,6 @@
 import { FlowError } from '../errors.js';
 import { pathFromSegments, resolvePath, scopeView } from '../path.js';
-import { lineColumn, lineStarts, type Rewritten, rewriteBracketPaths } from './compat.js';
+import { BRACE, lineColumn, lineStarts, type Rewritten, rewriteCompat } from './compat.js';
 import { compileAst, HELPERS, type HelperSpec, hb, lexerPosition, RUNTIME_OPTIONS } from './env.js';
 import {
   enterState,
@@ -196,7 +196,7 @@ function parse(text: string, pointer: string): { ast: ProgramNode; src: Source }
   try {
     return { ast: hb.parse(text) as unknown as ProgramNode, src };
   } catch (first) {
-    const rewritten = rewriteBracketPaths(text);
+    const rewritten = rewriteCompat(text);
     if (!rewritten) throw syntaxError(first, src, pointer);
     src.parsed = rewritten.text;
     src.rewritten = rewritten;
@@ -406,9 +406,13 @@ function walkProgram(w: Walk, program: ProgramNode | undefined, depth: number): 
   for (let i = 0; i < body.length; i++) {
     const node = body[i]!;
     switch (node.type) {
-      case 'ContentStatement':
-        if (w.json) scanJson(w.json, node as ContentNode);
+      case 'ContentStatement': {
+        const content = node as ContentNode;
+        if (w.src.rewritten && content.value.includes(BRACE))
+          content.value = content.value.replaceAll(BRACE, '}');
+        if (w.json) scanJson(w.json, content);
         break;
+      }
       case 'CommentStatement':
         break;
       case 'MustacheStatement':

@@ -11,12 +11,12 @@ import { type RenderState, type TemplateWarning, where } from './state.js';
 
 export type { TemplateWarning } from './state.js';
 
-export interface RenderOptions {
+export interface TemplateRenderOptions {
   /** A missing path throws `FlowError('GT_FLOW_TEMPLATE')` instead of rendering as empty with a warning. */
   strict?: boolean;
 }
 
-export interface RenderResult {
+export interface TemplateRenderResult {
   value: unknown;
   /** Missing paths met (non-strict mode), once per path and position. */
   warnings: TemplateWarning[];
@@ -112,7 +112,7 @@ function renderNode(c: Compiled, st: RenderState): unknown {
   }
 }
 
-function newState(scope: ExpressionScope, opts: RenderOptions | undefined): RenderState {
+function newState(scope: ExpressionScope, opts: TemplateRenderOptions | undefined): RenderState {
   return {
     scope,
     strict: opts?.strict === true,
@@ -145,7 +145,7 @@ export class CompiledTemplate {
     return this.#root.kind === 'constant';
   }
 
-  render(scope: ExpressionScope, opts?: RenderOptions): RenderResult {
+  render(scope: ExpressionScope, opts?: TemplateRenderOptions): TemplateRenderResult {
     const st = newState(scope, opts);
     return { value: renderNode(this.#root, st), warnings: st.warnings };
   }
@@ -165,7 +165,7 @@ export function compileTemplate(value: unknown): CompiledTemplate {
  * (typed); other strings render as text. Compiles on each call (strings are cached): use {@link compileTemplate}
  * on hot paths.
  */
-export function renderValue(value: unknown, scope: ExpressionScope, opts?: RenderOptions): RenderResult {
+export function renderValue(value: unknown, scope: ExpressionScope, opts?: TemplateRenderOptions): TemplateRenderResult {
   return compileTemplate(value).render(scope, opts);
 }
 
@@ -187,7 +187,7 @@ export class CompiledJsonTemplate {
     this.#compiled = compiled;
   }
 
-  render(scope: ExpressionScope, opts?: RenderOptions): RenderResult {
+  render(scope: ExpressionScope, opts?: TemplateRenderOptions): TemplateRenderResult {
     const st = newState(scope, opts);
     const text = String(renderString(this.#compiled, st));
     try {
@@ -213,6 +213,6 @@ export function compileJsonTemplate(text: string): CompiledJsonTemplate {
  * Upstream compatibility (`templateUpstreamCompat`): render `template: "<handlebars → JSON>"` and parse the result.
  * Throws `FlowError('GT_FLOW_TEMPLATE')` when the output is not JSON.
  */
-export function renderJsonTemplate(text: string, scope: ExpressionScope, opts?: RenderOptions): RenderResult {
+export function renderJsonTemplate(text: string, scope: ExpressionScope, opts?: TemplateRenderOptions): TemplateRenderResult {
   return compileJsonTemplate(text).render(scope, opts);
 }

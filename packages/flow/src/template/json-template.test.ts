@@ -22,12 +22,18 @@ describe('renderJsonTemplate (upstream `template: "<handlebars → JSON>"`)', ()
   });
 
   it('escapes text inserted inside a JSON string, so user text cannot break the JSON', () => {
-    const r = renderJsonTemplate('{"message": "You wrote: {{in.input.text}}", "n": "{{state.count}} items"}', scope);
+    const r = renderJsonTemplate(
+      '{"message": "You wrote: {{in.input.text}}", "n": "{{state.count}} items"}',
+      scope,
+    );
     expect(r.value).toEqual({ message: 'You wrote: She said "hi"\nthen left \\o/', n: '3 items' });
   });
 
   it('inserts text as is outside strings (json helper for values)', () => {
-    const r = renderJsonTemplate('{"count": {{state.count}}, "tags": {{json state.tags}}, "vip": {{state.profile.vip}}}', scope);
+    const r = renderJsonTemplate(
+      '{"count": {{state.count}}, "tags": {{json state.tags}}, "vip": {{state.profile.vip}}}',
+      scope,
+    );
     expect(r.value).toEqual({ count: 3, tags: ['x', 'y'], vip: true });
   });
 

@@ -96,7 +96,7 @@ describe('templates: typed insertion', () => {
     const out = render(value) as Record<string, unknown>;
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
     expect(Object.hasOwn(out, '__proto__')).toBe(true);
-    expect(out.__proto__).toEqual({ x: 'Paris' });
+    expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual({ x: 'Paris' });
   });
 });
 
@@ -120,10 +120,15 @@ describe('templates: mixed text', () => {
   });
 
   it('resolves bare node ids, prev fields and the .payload alias', () => {
-    expect(render('{{forecast_weather.payload.location.name}} {{city}} {{prev.payload.city}} {{payload.count}}')).toBe(
-      'Lyon Paris Paris 3',
-    );
+    expect(
+      render('{{forecast_weather.payload.location.name}} {{city}} {{prev.payload.city}} {{payload.count}}'),
+    ).toBe('Lyon Paris Paris 3');
     expect(render('{{wrapped.payload.status}} {{node.wrapped.payload.status}}')).toBe('done done');
+  });
+
+  it('keeps a brace that follows a mustache', () => {
+    expect(render('{count: {{prev.count}}}')).toBe('{count: 3}');
+    expect(render('{{{prev.city}}}}')).toBe('Paris}');
   });
 
   it('accepts upstream index paths in mixed text', () => {
@@ -166,9 +171,9 @@ describe('templates: missing paths', () => {
         expect((err as FlowError).location?.pointer).toBe('/a/1');
       }
     }
-    expect(() =>
-      renderValue('{{#each prev.items}}{{nope}}{{/each}}', scope(), { strict: true }),
-    ).toThrow(/path "nope" is missing/);
+    expect(() => renderValue('{{#each prev.items}}{{nope}}{{/each}}', scope(), { strict: true })).toThrow(
+      /path "nope" is missing/,
+    );
   });
 
   it('is not strict about present nulls', () => {
@@ -208,8 +213,15 @@ describe('templates: missing paths', () => {
   });
 
   it('reports a missing path a block iterates or enters when the block has no else branch', () => {
-    for (const t of ['{{#each prev.town}}x{{/each}}', '{{#with prev.town}}x{{/with}}', '{{#prev.town}}x{{/prev.town}}']) {
-      expect(renderValue(t, scope()).warnings.map((w) => w.path), t).toEqual(['prev.town']);
+    for (const t of [
+      '{{#each prev.town}}x{{/each}}',
+      '{{#with prev.town}}x{{/with}}',
+      '{{#prev.town}}x{{/prev.town}}',
+    ]) {
+      expect(
+        renderValue(t, scope()).warnings.map((w) => w.path),
+        t,
+      ).toEqual(['prev.town']);
     }
   });
 
@@ -221,9 +233,9 @@ describe('templates: missing paths', () => {
 
 describe('templates: blocks change the context', () => {
   it('resolves this and item fields relative to each item', () => {
-    expect(render('{{#each prev.items}}{{@index}}:{{name}}x{{this.qty}}{{#unless @last}}, {{/unless}}{{/each}}')).toBe(
-      '0:applex2, 1:pearx0',
-    );
+    expect(
+      render('{{#each prev.items}}{{@index}}:{{name}}x{{this.qty}}{{#unless @last}}, {{/unless}}{{/each}}'),
+    ).toBe('0:applex2, 1:pearx0');
     expect(render('{{#each prev.tags}}[{{this}}]{{/each}}')).toBe('[a][b][c]');
   });
 
@@ -242,16 +254,21 @@ describe('templates: blocks change the context', () => {
   it('supports with, and else branches in the outer context', () => {
     expect(render('{{#with prev.location}}{{name}}, {{country}}{{/with}}')).toBe('Paris, France');
     expect(render('{{#with prev.nothing}}x{{else}}{{prev.city}}{{/with}}')).toBe('Paris');
-    expect(render('{{#each prev.empty}}x{{else}}none for {{city}}{{/each}}', scope({ prev: { city: 'Oslo', empty: [] } }))).toBe(
-      'none for Oslo',
-    );
+    expect(
+      render(
+        '{{#each prev.empty}}x{{else}}none for {{city}}{{/each}}',
+        scope({ prev: { city: 'Oslo', empty: [] } }),
+      ),
+    ).toBe('none for Oslo');
   });
 
   it('supports upstream section blocks over arrays, objects and booleans', () => {
     expect(render('{{#prev.items}}- {{name}}\n{{/prev.items}}')).toBe('- apple\n- pear\n');
     expect(render('{{#prev.location}}{{name}}/{{country}}{{/prev.location}}')).toBe('Paris/France');
     expect(render('{{#prev.ok}}yes{{/prev.ok}}{{^prev.ok}}no{{/prev.ok}}')).toBe('yes');
-    expect(render('{{#forecast_weather.payload.days}}{{date}}{{/forecast_weather.payload.days}}')).toBe('2024-06-01');
+    expect(render('{{#forecast_weather.payload.days}}{{date}}{{/forecast_weather.payload.days}}')).toBe(
+      '2024-06-01',
+    );
     expect(render('{{^prev.nothing}}empty{{/prev.nothing}}')).toBe('empty');
   });
 
@@ -264,7 +281,18 @@ describe('templates: blocks change the context', () => {
 describe('templates: helpers', () => {
   it('lists the helpers it offers', () => {
     expect(TEMPLATE_HELPERS).toEqual(
-      expect.arrayContaining(['json', 'default', 'eq', 'ifEq', 'lowercase', 'uppercase', 'join', 'each', 'if', 'with']),
+      expect.arrayContaining([
+        'json',
+        'default',
+        'eq',
+        'ifEq',
+        'lowercase',
+        'uppercase',
+        'join',
+        'each',
+        'if',
+        'with',
+      ]),
     );
   });
 
@@ -290,13 +318,19 @@ describe('templates: helpers', () => {
   });
 
   it('lowercase, uppercase and join', () => {
-    expect(render('{{lowercase state.lang}} {{uppercase prev.city}} {{lowercase prev.none}}')).toBe('en PARIS ');
-    expect(render('{{join prev.tags}}|{{join prev.tags " / "}}|{{join prev.city}}')).toBe('a, b, c|a / b / c|Paris');
+    expect(render('{{lowercase state.lang}} {{uppercase prev.city}} {{lowercase prev.none}}')).toBe(
+      'en PARIS ',
+    );
+    expect(render('{{join prev.tags}}|{{join prev.tags " / "}}|{{join prev.city}}')).toBe(
+      'a, b, c|a / b / c|Paris',
+    );
   });
 
   it('supports hash arguments and subexpressions', () => {
     expect(render('{{join (default prev.none prev.tags) "-"}}')).toBe('a-b-c');
-    expect(render('{{#each prev.items}}{{#if (eq qty 0)}}{{name}} is out{{/if}}{{/each}}')).toBe('pear is out');
+    expect(render('{{#each prev.items}}{{#if (eq qty 0)}}{{name}} is out{{/if}}{{/each}}')).toBe(
+      'pear is out',
+    );
   });
 
   it('rejects unknown helpers, wrong arity and wrong form at compile time', () => {
@@ -354,7 +388,10 @@ describe('templates: sandbox', () => {
 
 describe('templates: compiled form', () => {
   it('renders the same compiled template against many scopes', () => {
-    const t = compileTemplate({ to: '{{state.user.name}}', text: 'Hi {{state.user.name}}, {{response.action}}' });
+    const t = compileTemplate({
+      to: '{{state.user.name}}',
+      text: 'Hi {{state.user.name}}, {{response.action}}',
+    });
     expect(t.render(scope()).value).toEqual({ to: 'Bob', text: 'Hi Bob, Yes' });
     expect(t.render(scope({ state: { user: { name: 'Ann' } }, response: { action: 'No' } })).value).toEqual({
       to: 'Ann',

@@ -21,7 +21,9 @@ const fixture = path.resolve(
 );
 
 if (!existsSync(fixture)) {
-  throw new Error(`conformance fixture not found: ${fixture} (the shared directory sits next to the repository)`);
+  throw new Error(
+    `conformance fixture not found: ${fixture} (the shared directory sits next to the repository)`,
+  );
 }
 
 const flow = parse(readFileSync(fixture, 'utf8')) as {
