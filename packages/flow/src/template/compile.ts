@@ -297,7 +297,8 @@ function classify(w: Walk, p: PathNode): Resolution | undefined {
       : { from: FROM_ARGUMENT, segments: p.parts.slice(1), param: head };
   }
   if (depth >= w.depth) return { from: FROM_ROOT, segments: p.parts };
-  if (depth === 0) return { from: FROM_CONTEXT, segments: p.parts };
+  // Bare `this`/`.` is always present: Handlebars passes the context itself (null stays null).
+  if (depth === 0) return p.parts.length === 0 ? undefined : { from: FROM_CONTEXT, segments: p.parts };
   return undefined;
 }
 
@@ -450,31 +451,30 @@ function walkMustache(w: Walk, m: MustacheNode, next: Node | undefined): void {
     }
   } else {
     const p = path!;
+    let slotOut = out;
+    // JSON templates: "{{path}}" (the whole string) inserts the JSON value, quotes included.
+    if (
+      out === OUT_JSON_STRING &&
+      json?.openedBy &&
+      next?.type === 'ContentStatement' &&
+      (next as ContentNode).value.startsWith('"')
+    ) {
+      json.openedBy.value = json.openedBy.value.slice(0, -1);
+      (next as ContentNode).value = (next as ContentNode).value.slice(1);
+      json.inString = false;
+      slotOut = OUT_JSON_VALUE;
+    }
     const r = classify(w, p);
-    if (!r) {
-      w.simple = false;
-      if (out !== OUT_TEXT) {
-        m.params = [p, numberNode(out, m.loc)];
-        m.path = pathNode('__gtout', m.loc);
-      }
-    } else {
-      let slotOut = out;
-      // JSON templates: "{{path}}" (the whole string) inserts the JSON value, quotes included.
-      if (
-        out === OUT_JSON_STRING &&
-        json?.openedBy &&
-        next?.type === 'ContentStatement' &&
-        (next as ContentNode).value.startsWith('"')
-      ) {
-        json.openedBy.value = json.openedBy.value.slice(0, -1);
-        (next as ContentNode).value = (next as ContentNode).value.slice(1);
-        json.inString = false;
-        slotOut = OUT_JSON_VALUE;
-      }
+    if (r) {
       if (r.from !== FROM_ROOT) w.simple = false;
       const index = addSlot(w, r, p, slotOut, false);
       m.path = pathNode('__gt', m.loc);
       m.params = slotParams(index, r, m.loc);
+    } else {
+      // Left to Handlebars (`this`, `@index`, a block parameter): still written out like any value.
+      w.simple = false;
+      m.params = [p, numberNode(slotOut, m.loc)];
+      m.path = pathNode('__gtout', m.loc);
     }
   }
   if (json) json.openedBy = undefined;

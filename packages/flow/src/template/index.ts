@@ -165,7 +165,11 @@ export function compileTemplate(value: unknown): CompiledTemplate {
  * (typed); other strings render as text. Compiles on each call (strings are cached): use {@link compileTemplate}
  * on hot paths.
  */
-export function renderValue(value: unknown, scope: ExpressionScope, opts?: TemplateRenderOptions): TemplateRenderResult {
+export function renderValue(
+  value: unknown,
+  scope: ExpressionScope,
+  opts?: TemplateRenderOptions,
+): TemplateRenderResult {
   return compileTemplate(value).render(scope, opts);
 }
 
@@ -213,6 +217,10 @@ export function compileJsonTemplate(text: string): CompiledJsonTemplate {
  * Upstream compatibility (`templateUpstreamCompat`): render `template: "<handlebars → JSON>"` and parse the result.
  * Throws `FlowError('GT_FLOW_TEMPLATE')` when the output is not JSON.
  */
-export function renderJsonTemplate(text: string, scope: ExpressionScope, opts?: TemplateRenderOptions): TemplateRenderResult {
+export function renderJsonTemplate(
+  text: string,
+  scope: ExpressionScope,
+  opts?: TemplateRenderOptions,
+): TemplateRenderResult {
   return compileJsonTemplate(text).render(scope, opts);
 }

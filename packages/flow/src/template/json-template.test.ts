@@ -29,6 +29,11 @@ describe('renderJsonTemplate (upstream `template: "<handlebars → JSON>"`)', ()
     expect(r.value).toEqual({ message: 'You wrote: She said "hi"\nthen left \\o/', n: '3 items' });
   });
 
+  it('inserts raw text for a triple-stash inside a string', () => {
+    const r = renderJsonTemplate('{"a": "{{{state.raw}}}"}', { ...scope, state: { raw: 'x\\"y' } });
+    expect(r.value).toEqual({ a: 'x"y' });
+  });
+
   it('inserts text as is outside strings (json helper for values)', () => {
     const r = renderJsonTemplate(
       '{"count": {{state.count}}, "tags": {{json state.tags}}, "vip": {{state.profile.vip}}}',

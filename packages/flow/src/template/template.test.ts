@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FlowError } from '../errors.js';
 import type { ExpressionScope } from '../scope.js';
-import { compileTemplate, renderValue, TEMPLATE_HELPERS } from './index.js';
+import { compileTemplate, renderValue, TEMPLATE_HELPERS, templateCacheSize } from './index.js';
 
 function scope(over: Partial<ExpressionScope> = {}): ExpressionScope {
   return {
@@ -126,6 +126,19 @@ describe('templates: mixed text', () => {
     expect(render('{{wrapped.payload.status}} {{node.wrapped.payload.status}}')).toBe('done done');
   });
 
+  it('accepts Handlebars path spellings', () => {
+    const s = scope({ prev: { items: [{ name: 'a' }, { name: 'b' }], city: 'Oslo', 'weird key': 1 } });
+    expect(
+      render('{{prev.items.0.name}} {{prev.items.[1].name}} {{prev/city}} {{prev.[weird key]}}', s),
+    ).toBe('a b Oslo 1');
+  });
+
+  it('iterates objects with @key, and marks @first/@last', () => {
+    expect(
+      render('{{#each prev.location}}{{#if @first}}<{{/if}}{{@key}}={{this}}{{#if @last}}>{{/if}} {{/each}}'),
+    ).toBe('<name=Paris country=France> ');
+  });
+
   it('keeps a brace that follows a mustache', () => {
     expect(render('{count: {{prev.count}}}')).toBe('{count: 3}');
     expect(render('{{{prev.city}}}}')).toBe('Paris}');
@@ -237,6 +250,12 @@ describe('templates: blocks change the context', () => {
       render('{{#each prev.items}}{{@index}}:{{name}}x{{this.qty}}{{#unless @last}}, {{/unless}}{{/each}}'),
     ).toBe('0:applex2, 1:pearx0');
     expect(render('{{#each prev.tags}}[{{this}}]{{/each}}')).toBe('[a][b][c]');
+    expect(
+      render('{{#each prev.list}}[{{this}}]{{/each}}', scope({ prev: { list: [null, { a: 1 }, [2], 0] } })),
+    ).toBe('[][{"a":1}][[2]][0]');
+    expect(render('{{#each prev.items as |item|}}{{item}};{{/each}}')).toBe(
+      '{"name":"apple","qty":2};{"name":"pear","qty":0};',
+    );
   });
 
   it('reaches the root with ../ and @root inside a block', () => {
@@ -397,6 +416,12 @@ describe('templates: compiled form', () => {
       to: 'Ann',
       text: 'Hi Ann, No',
     });
+  });
+
+  it('keeps the cache of compiled strings bounded', () => {
+    for (let i = 0; i < 2500; i++) renderValue(`n${i}: {{prev.count}}`, scope());
+    expect(templateCacheSize()).toBeLessThanOrEqual(2000);
+    expect(renderValue('n2499: {{prev.count}}', scope()).value).toBe('n2499: 3');
   });
 
   it('reports compile errors with the pointer of the failing string', () => {

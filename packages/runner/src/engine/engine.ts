@@ -553,7 +553,8 @@ export class FlowEngine {
     if (node.op === 'state.set') {
       const value = isRecord(p) ? p.value : undefined;
       if (value === undefined) return errorResult('invalid_input', `node "${node.id}": state.set needs a "value"`);
-      setPath(turn.state, path, value);
+      // rendered values may share structure with the scope (typed insertion): store a copy
+      setPath(turn.state, path, typeof value === 'object' && value !== null ? structuredClone(value) : value);
       turn.stateDirty = true;
       return { status: 'ok', output: { key, value } };
     }
