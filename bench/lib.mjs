@@ -18,7 +18,13 @@ export function summarize(samplesNs) {
 }
 
 export function machine() {
-  return { node: process.version, cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, platform: `${os.platform()}-${os.arch()}`, date: new Date().toISOString() };
+  return {
+    node: process.version,
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model,
+    platform: `${os.platform()}-${os.arch()}`,
+    date: new Date().toISOString(),
+  };
 }
 
 export function writeResult(name, result) {

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { loadFlowFile, lintFlow } from '@greentic/flow';
+import { lintFlow, loadFlowFile } from '@greentic/flow';
 import { FlowEngine } from '@greentic/runner';
 import { MemorySessionStore } from '@greentic/session';
 import { MemoryStateStore } from '@greentic/state';
@@ -9,8 +9,10 @@ import { describe, expect, it } from 'vitest';
 const flow = loadFlowFile(fileURLToPath(new URL('./flows/qa_demo.ygtc', import.meta.url)));
 
 function conversation() {
-  const state = new MemoryStateStore();
-  const engine = new FlowEngine({ sessions: new MemorySessionStore(), state }).registerFlow(flow);
+  const engine = new FlowEngine({
+    sessions: new MemorySessionStore(),
+    state: new MemoryStateStore(),
+  }).registerFlow(flow);
   const ctx = tenantCtx({ env: 'dev', tenant: 'demo', user: 'u' });
   let n = 0;
   const say = async (text: string) => {
@@ -26,7 +28,7 @@ function conversation() {
     const r = await engine.handleMessage(msg);
     return { ...r, texts: r.replies.map((x) => x.text ?? '') };
   };
-  return { say, state, ctx };
+  return { say, engine, ctx };
 }
 
 describe('examples/qa-demo', () => {
@@ -50,15 +52,19 @@ describe('examples/qa-demo', () => {
     ]);
     const done = await say('y');
     expect(done.status).toBe('done');
-    expect(done.texts).toEqual(['Done, Grace! Your beach itinerary for 7 is on its way to grace@example.com.']);
+    expect(done.texts).toEqual([
+      'Done, Grace! Your beach itinerary for 7 is on its way to grace@example.com.',
+    ]);
     expect(done.trail).toEqual(['confirm', 'drafted', 'remember']);
   });
 
   it('re-asks on invalid answers and skips the group note for small parties', async () => {
-    const { say, state, ctx } = conversation();
+    const { say, engine, ctx } = conversation();
     await say('hi');
     await say('Alan');
-    expect((await say('desert')).texts[0]).toMatch(/^Please choose one of: Beach, City break, Mountains\.\nWhat kind of trip/);
+    expect((await say('desert')).texts[0]).toMatch(
+      /^Please choose one of: Beach, City break, Mountains\.\nWhat kind of trip/,
+    );
     await say('city break');
     expect((await say('0')).texts[0]).toMatch(/at least 1/);
     await say('2');
@@ -68,8 +74,15 @@ describe('examples/qa-demo', () => {
     expect((await say('maybe')).texts[0]).toMatch(/yes or no/);
     const done = await say('yes');
     expect(done.texts[0]).toMatch(/^Done, Alan! Here is your city itinerary for 2/);
-    const stored = await state.get(ctx, `conv/${(await import('@greentic/types')).replyScopeHash({ conversation: 'demo' })}`, 'conversation');
-    expect(stored).toMatchObject({ name: 'Alan', trip_type: 'city', party_size: 2, email: null, confirmed: true, last_trip: 'city' });
+    const stored = await engine.conversationState(ctx, { conversation: 'demo' });
+    expect(stored).toMatchObject({
+      name: 'Alan',
+      trip_type: 'city',
+      party_size: 2,
+      email: null,
+      confirmed: true,
+      last_trip: 'city',
+    });
   });
 
   it('cancels when the user says no', async () => {

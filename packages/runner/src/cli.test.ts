@@ -43,15 +43,29 @@ describe('greentic-runner run-flow', () => {
   it('normalises a Telegram-shaped update into a message', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gt-runner-'));
     const flow = join(dir, 'echo.ygtc');
-    writeFileSync(flow, 'id: echo\ntype: messaging\nnodes:\n  say:\n    template: "got {{in.input.text}} on {{entry.channel}}"\n    routing: out\n');
-    const r = await cli(['run-flow', '--flow', flow, '--tenant', 'acme', '--input', '{"update":{"message":{"text":"/weather","chat":{"id":7}}}}']);
+    writeFileSync(
+      flow,
+      'id: echo\ntype: messaging\nnodes:\n  say:\n    template: "got {{in.input.text}} on {{entry.channel}}"\n    routing: out\n',
+    );
+    const r = await cli([
+      'run-flow',
+      '--flow',
+      flow,
+      '--tenant',
+      'acme',
+      '--input',
+      '{"update":{"message":{"text":"/weather","chat":{"id":7}}}}',
+    ]);
     expect(r.out.trim()).toBe('got /weather on telegram');
   });
 
   it('reports a broken flow file with its location and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gt-runner-'));
     const flow = join(dir, 'bad.ygtc');
-    writeFileSync(flow, 'id: bad\ntype: messaging\nnodes:\n  a:\n    template: hi\n    routing:\n      - to: nowhere\n');
+    writeFileSync(
+      flow,
+      'id: bad\ntype: messaging\nnodes:\n  a:\n    template: hi\n    routing:\n      - to: nowhere\n',
+    );
     const r = await cli(['run-flow', '--flow', flow, '--input', '"x"']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/GT_FLOW_MISSING_NODE/);
@@ -76,7 +90,10 @@ describe('greentic-runner run-flow', () => {
 
 describe('greentic-runner chat', () => {
   it('holds a whole conversation, pausing and resuming across lines', async () => {
-    const r = await cli(['chat', '--flow', QA_DEMO, '--start', 'hi'], ['Ada', '3', '2', 'skip', 'yes', '/quit']);
+    const r = await cli(
+      ['chat', '--flow', QA_DEMO, '--start', 'hi'],
+      ['Ada', '3', '2', 'skip', 'yes', '/quit'],
+    );
     expect(r.code).toBe(0);
     expect(r.out).toContain("bot> What's your name?");
     expect(r.out).toContain('bot> How many people are travelling? (1-12)');

@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { type FlowIR, FlowError, loadFlowFile } from '@greentic/flow';
+import { FlowError, type FlowIR, loadFlowFile } from '@greentic/flow';
 import { MemorySessionStore } from '@greentic/session';
 import { MemoryStateStore } from '@greentic/state';
 import { Command, CommanderError } from 'commander';
@@ -34,7 +34,8 @@ function loadFlows(paths: string[]): FlowIR[] {
       for (const f of readdirSync(abs).sort()) if (f.endsWith('.ygtc')) files.push(join(abs, f));
     } else files.push(abs);
   }
-  if (files.length === 0) throw new RunnerError('GT_RUNNER_USAGE', 'no flow given: pass --flow <file.ygtc|dir>');
+  if (files.length === 0)
+    throw new RunnerError('GT_RUNNER_USAGE', 'no flow given: pass --flow <file.ygtc|dir>');
   return files.map((f) => loadFlowFile(f));
 }
 
@@ -47,7 +48,11 @@ function makeEngine(flows: FlowIR[], opts: { entry?: string; strictTemplates?: b
   for (const f of flows) engine.registerFlow(f);
   const entry = opts.entry ?? flows[0]!.id;
   const ir = engine.flow(entry);
-  if (!ir) throw new RunnerError('GT_RUNNER_USAGE', `--entry ${entry}: no loaded flow has that id (${flows.map((f) => f.id).join(', ')})`);
+  if (!ir)
+    throw new RunnerError(
+      'GT_RUNNER_USAGE',
+      `--entry ${entry}: no loaded flow has that id (${flows.map((f) => f.id).join(', ')})`,
+    );
   engine.registerFlow(ir, { default: true });
   return engine;
 }
@@ -87,14 +92,21 @@ function turnJson(r: TurnResult) {
 export async function runRunnerCli(argv: string[], io: CliIO): Promise<number> {
   let exitCode = 0;
   const program = new Command('greentic-runner')
-    .description('Run Greentic flows: one turn at a time (run-flow) or as a conversation in the terminal (chat).')
+    .description(
+      'Run Greentic flows: one turn at a time (run-flow) or as a conversation in the terminal (chat).',
+    )
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError();
 
   const common = (c: Command) =>
     c
-      .option('--flow <path>', 'a .ygtc file or a directory of them (repeatable); the first is the entry flow', collect, [])
+      .option(
+        '--flow <path>',
+        'a .ygtc file or a directory of them (repeatable); the first is the entry flow',
+        collect,
+        [],
+      )
       .option('--entry <flowId>', 'the flow that starts new conversations (default: the first loaded)')
       .option('--tenant <tenant>', 'tenant id', 'demo')
       .option('--env <env>', 'environment id', 'dev')
@@ -104,15 +116,26 @@ export async function runRunnerCli(argv: string[], io: CliIO): Promise<number> {
 
   common(program.command('run-flow'))
     .description('Run one turn of a flow with an input message and print the replies.')
-    .requiredOption('--input <json>', 'the message: JSON text ("hi"), {"text":"hi"}, a Telegram update, or an envelope')
-    .option('--json', 'print one JSON document: {status, flow, replies, session_key, trail, output, warnings, error}')
+    .requiredOption(
+      '--input <json>',
+      'the message: JSON text ("hi"), {"text":"hi"}, a Telegram update, or an envelope',
+    )
+    .option(
+      '--json',
+      'print one JSON document: {status, flow, replies, session_key, trail, output, warnings, error}',
+    )
     .addHelpText(
       'after',
       `\nExamples:\n  greentic-runner run-flow --flow examples/qa-demo/flows/qa_demo.ygtc --tenant acme --input '{"text":"hi"}'\n  greentic-runner run-flow --flow flows/ --tenant acme --input '{"update":{"message":{"text":"/weather","chat":{"id":42}}}}' --json\n\nExit codes: 0 the turn completed or is waiting for input, 1 the flow failed, 2 bad usage.`,
     )
     .action(async (o) => {
       const engine = makeEngine(loadFlows(o.flow), o);
-      const msg = envelopeFromInput(parseInput(o.input), { env: o.env, tenant: o.tenant, team: o.team, user: o.user });
+      const msg = envelopeFromInput(parseInput(o.input), {
+        env: o.env,
+        tenant: o.tenant,
+        team: o.team,
+        user: o.user,
+      });
       const r = await engine.handleMessage(msg);
       if (o.json) io.stdout(`${JSON.stringify(turnJson(r), null, 2)}\n`);
       else {
@@ -123,7 +146,9 @@ export async function runRunnerCli(argv: string[], io: CliIO): Promise<number> {
     });
 
   common(program.command('chat'))
-    .description('Talk to a flow in the terminal. The conversation pauses at each question and resumes on your next line.')
+    .description(
+      'Talk to a flow in the terminal. The conversation pauses at each question and resumes on your next line.',
+    )
     .option('--start <text>', 'send this message first, so the flow greets you before you type')
     .option('--conversation <id>', 'conversation id (reply scope)', 'terminal')
     .addHelpText(
@@ -135,7 +160,10 @@ export async function runRunnerCli(argv: string[], io: CliIO): Promise<number> {
       let conversation = o.conversation as string;
       let restarts = 0;
       const send = async (text: string) => {
-        const msg = envelopeFromInput({ text, conversation }, { env: o.env, tenant: o.tenant, team: o.team, user: o.user, channel: 'terminal' });
+        const msg = envelopeFromInput(
+          { text, conversation },
+          { env: o.env, tenant: o.tenant, team: o.team, user: o.user, channel: 'terminal' },
+        );
         const r = await engine.handleMessage(msg);
         printTurn(io, r, 'bot> ');
         if (r.status === 'done') io.stderr('(conversation finished — type anything to start again)\n');

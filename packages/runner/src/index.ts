@@ -1,12 +1,12 @@
+export { type CliIO, runRunnerCli } from './cli.js';
 export {
-  FlowEngine,
+  componentRef,
   type EngineOptions,
+  FlowEngine,
+  isBuiltinOp,
   type OutboundMessage,
   type TurnResult,
   type TurnStatus,
-  componentRef,
-  isBuiltinOp,
 } from './engine/engine.js';
 export { RunnerError, type RunnerErrorCode } from './errors.js';
 export { envelopeFromInput, type InputDefaults } from './input.js';
-export { runRunnerCli, type CliIO } from './cli.js';

@@ -1,13 +1,16 @@
-import { FunctionComponentRegistry } from '@greentic/interfaces';
 import { loadFlow } from '@greentic/flow';
+import { FunctionComponentRegistry } from '@greentic/interfaces';
 import { MemorySessionStore } from '@greentic/session';
 import { MemoryStateStore } from '@greentic/state';
 import { type ChannelMessageEnvelope, tenantCtx } from '@greentic/types';
 import { describe, expect, it } from 'vitest';
-import { FlowEngine, type EngineOptions } from './engine.js';
+import { type EngineOptions, FlowEngine } from './engine.js';
 
 let seq = 0;
-function message(text: string, o: { tenant?: string; conversation?: string; env?: string; action?: string; channel?: string } = {}): ChannelMessageEnvelope {
+function message(
+  text: string,
+  o: { tenant?: string; conversation?: string; env?: string; action?: string; channel?: string } = {},
+): ChannelMessageEnvelope {
   const conversation = o.conversation ?? 'c1';
   return {
     id: `m${++seq}`,
@@ -127,7 +130,7 @@ nodes:
 });
 
 describe('FlowEngine: tenants and conversations', () => {
-  it('never resumes another tenant\'s conversation, even with the same conversation id', async () => {
+  it("never resumes another tenant's conversation, even with the same conversation id", async () => {
     const { engine } = engineWith([QA]);
     await engine.handleMessage(message('hi', { tenant: 'acme' }));
     await engine.handleMessage(message('Ada', { tenant: 'acme' }));
@@ -147,7 +150,11 @@ describe('FlowEngine: tenants and conversations', () => {
   it('applies concurrent turns of one conversation one at a time, in arrival order', async () => {
     const { engine } = engineWith([QA]);
     const results = await Promise.all(['hi', 'Ada', '36'].map((t) => engine.handleMessage(message(t))));
-    expect(results.map((r) => texts(r))).toEqual([['Welcome!', 'Your name?'], ['Your age?'], ['Hello Ada, adult of 36']]);
+    expect(results.map((r) => texts(r))).toEqual([
+      ['Welcome!', 'Your name?'],
+      ['Your age?'],
+      ['Hello Ada, adult of 36'],
+    ]);
   });
 });
 
@@ -218,7 +225,9 @@ nodes:
     expect(first.waitReason).toBe('card');
     expect(texts(await engine.handleMessage(message('', { action: 'approve' })))).toEqual(['approved']);
     await engine.handleMessage(message('hi', { conversation: 'c9' }));
-    expect(texts(await engine.handleMessage(message('hello', { conversation: 'c9' })))).toEqual(['you typed hello']);
+    expect(texts(await engine.handleMessage(message('hello', { conversation: 'c9' })))).toEqual([
+      'you typed hello',
+    ]);
   });
 
   it('starts at the entrypoint named after the channel', async () => {
@@ -235,7 +244,9 @@ nodes:
 `,
     ]);
     expect(texts(await engine.handleMessage(message('x', { channel: 'telegram' })))).toEqual(['telegram']);
-    expect(texts(await engine.handleMessage(message('x', { channel: 'webchat', conversation: 'w' })))).toEqual(['web']);
+    expect(
+      texts(await engine.handleMessage(message('x', { channel: 'webchat', conversation: 'w' }))),
+    ).toEqual(['web']);
   });
 });
 
@@ -426,5 +437,93 @@ nodes:
     const strict = await engineWith([y], { strictTemplates: true }).engine.handleMessage(message('x'));
     expect(strict.status).toBe('error');
     expect(strict.error?.code).toBe('GT_FLOW_TEMPLATE');
+  });
+});
+
+describe('FlowEngine: exactly-once turns', () => {
+  it('answers a redelivered message with the recorded replies instead of running it again', async () => {
+    const { engine } = engineWith([QA]);
+    await engine.handleMessage(message('hi'));
+    const answer = message('Ada');
+    const first = await engine.handleMessage(answer);
+    const again = await engine.handleMessage(answer);
+    expect(again.duplicate).toBe(true);
+    expect(again.replies).toEqual(first.replies);
+    const next = await engine.handleMessage(message('36'));
+    expect(texts(next)).toEqual(['Hello Ada, adult of 36']);
+  });
+
+  it('applies numbered messages strictly in order: later ones are deferred, old ones are duplicates', async () => {
+    const { engine } = engineWith([QA]);
+    expect((await engine.handleMessage(message('hi'), { seq: 1 })).status).toBe('pending');
+    const early = await engine.handleMessage(message('36'), { seq: 3 });
+    expect(early.status).toBe('deferred');
+    expect(early.expectedSeq).toBe(2);
+    expect(texts(await engine.handleMessage(message('Ada'), { seq: 2 }))).toEqual(['Your age?']);
+    expect((await engine.handleMessage(message('old'), { seq: 2 })).status).toBe('duplicate');
+    expect(texts(await engine.handleMessage(message('36'), { seq: 3 }))).toEqual(['Hello Ada, adult of 36']);
+  });
+
+  it('lets two engines share one store: concurrent turns of a conversation are both applied, once each', async () => {
+    const sessions = new MemorySessionStore();
+    const state = new MemoryStateStore();
+    const flow = loadFlow(`
+id: count
+type: messaging
+nodes:
+  read:
+    state.get: { key: n, default: 0 }
+    routing: [{ to: bump }]
+  bump:
+    state.set: { key: "seen_{{in.input.text}}", value: true }
+    routing: out
+`);
+    const a = new FlowEngine({ sessions, state }).registerFlow(flow);
+    const b = new FlowEngine({ sessions, state }).registerFlow(flow);
+    await a.handleMessage(message('0'));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).handleMessage(message(String(i + 1)))),
+    );
+    expect(results.every((r) => r.status === 'done')).toBe(true);
+    const st = await a.conversationState(tenantCtx({ env: 'dev', tenant: 'acme', user: 'u1' }), {
+      conversation: 'c1',
+    });
+    for (let i = 0; i <= 10; i++) expect(st?.[`seen_${i}`]).toBe(true);
+  });
+});
+
+describe('FlowEngine: scoped state', () => {
+  it('shares user-scoped state across conversations of that user, and tenant-scoped state across users', async () => {
+    const { engine } = engineWith([
+      `
+id: prefs
+type: messaging
+nodes:
+  route:
+    state.get: { key: lang, scope: user }
+    routing:
+      - { to: show, condition: 'prev.value != null' }
+      - { to: save }
+  save:
+    state.set: { key: lang, value: "{{in.input.text}}", scope: user }
+    routing: [{ to: org }]
+  org:
+    state.set: { key: org.name, value: Acme, scope: tenant }
+    routing: out
+  show:
+    state.get: { key: org.name, scope: tenant }
+    routing: [{ to: say }]
+  say:
+    template: "lang={{node.route.value}} org={{prev.value}}"
+    routing: out
+`,
+    ]);
+    await engine.handleMessage(message('fr', { conversation: 'one' }));
+    expect(texts(await engine.handleMessage(message('x', { conversation: 'two' })))).toEqual([
+      'lang=fr org=Acme',
+    ]);
+    expect(
+      texts(await engine.handleMessage(message('x', { conversation: 'two', tenant: 'globex' }))),
+    ).toEqual([]);
   });
 });

@@ -1,19 +1,34 @@
-import type { ComponentRef, ComponentRegistry } from '@greentic/interfaces';
 import {
   type Condition,
+  compileTemplate,
   type ExpressionScope,
   type FlowIR,
   type NodeIR,
-  type Route,
-  compileTemplate,
   parseCondition,
+  type Route,
 } from '@greentic/flow';
+import type { ComponentRef, ComponentRegistry } from '@greentic/interfaces';
 import type { SessionStore } from '@greentic/session';
 import type { StateStore } from '@greentic/state';
-import { type ChannelMessageEnvelope, type FlowId, type ReplyScope, type SessionData, type TenantCtx, replyScopeHash } from '@greentic/types';
+import {
+  type ChannelMessageEnvelope,
+  type FlowId,
+  type ReplyScope,
+  replyScopeHash,
+  type SessionData,
+  type TenantCtx,
+} from '@greentic/types';
 import { RunnerError } from '../errors.js';
 import { checkAnswer, promptText, type QaSpec, readQaSpec } from './qa.js';
-import { type Frame, type RunSnapshot, decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import {
+  type ConversationRecord,
+  decodeRecord,
+  encodeRecord,
+  type Frame,
+  newRecord,
+  type OutboxEntry,
+  type RunSnapshot,
+} from './snapshot.js';
 
 /** One message the flow sends back. `id` is stable for a given turn and position, for exactly-once delivery. */
 export interface OutboundMessage {
@@ -25,7 +40,12 @@ export interface OutboundMessage {
   payload?: unknown;
 }
 
-export type TurnStatus = 'done' | 'pending' | 'error';
+/**
+ * `done`: the run ended; `pending`: the flow waits for the next message; `error`: the turn failed (see `error`);
+ * `duplicate`: this message was already applied (its replies are returned again when still in the outbox);
+ * `deferred`: the message is ahead of its conversation's sequence (`expectedSeq` says which comes first) — retry later.
+ */
+export type TurnStatus = 'done' | 'pending' | 'error' | 'duplicate' | 'deferred';
 
 export interface TurnResult {
   status: TurnStatus;
@@ -42,6 +62,10 @@ export interface TurnResult {
   output?: unknown;
   warnings: string[];
   error?: { code: string; message: string; node?: string; flow?: string };
+  /** The message had been applied before; `replies` are the ones recorded then (send them idempotently by id). */
+  duplicate?: boolean;
+  /** With `deferred`: the sequence number the conversation expects next. */
+  expectedSeq?: number;
 }
 
 export interface EngineOptions {
@@ -52,8 +76,10 @@ export interface EngineOptions {
   maxStepsPerTurn?: number;
   /** Missing template paths become errors instead of warnings. */
   strictTemplates?: boolean;
-  /** How long a parked conversation waits for its next message (ms). */
-  waitTtlMs?: number;
+  /** How long a conversation (its state, parked run and outbox) is kept after its last message (ms). */
+  conversationTtlMs?: number;
+  /** How many recent turns per conversation are remembered for deduplication of redelivered messages. */
+  outboxSize?: number;
   /** Deadline for a single component call (ms). */
   componentTimeoutMs?: number;
 }
@@ -75,7 +101,6 @@ interface Turn {
   entry: { input: Record<string, unknown>; [k: string]: unknown };
   response: Record<string, unknown>;
   state: Record<string, unknown>;
-  stateDirty: boolean;
   replies: OutboundMessage[];
   trail: string[];
   warnings: string[];
@@ -96,8 +121,11 @@ const BUILTIN_OPS = new Set([
   'flow.call',
 ]);
 
-const STATE_KEY = 'conversation';
 const UNSAFE_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+/** A conversation is forgotten this long after its last message unless `conversationTtlMs` says otherwise. */
+export const DEFAULT_CONVERSATION_TTL_MS = 24 * 60 * 60 * 1000;
+/** StateStore prefix of user/team/tenant-scoped flow state. */
+const FLOW_STATE_PREFIX = 'flow-state';
 
 /**
  * The flow engine: runs registered flows one turn at a time. A message arrives, the conversation for its
@@ -109,6 +137,7 @@ export class FlowEngine {
   private readonly flows = new Map<string, FlowIR>();
   private defaultFlow?: string;
   private readonly maxSteps: number;
+  private readonly outboxSize: number;
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly templates = new WeakMap<object, ReturnType<typeof compileTemplate>>();
   private readonly conditions = new Map<string, Condition>();
@@ -116,6 +145,7 @@ export class FlowEngine {
 
   constructor(private readonly opts: EngineOptions) {
     this.maxSteps = opts.maxStepsPerTurn ?? 100;
+    this.outboxSize = opts.outboxSize ?? 16;
   }
 
   /** Makes a flow runnable. The first flow registered (or one registered with `{default: true}`) handles new conversations. */
@@ -129,19 +159,29 @@ export class FlowEngine {
     return this.flows.get(id);
   }
 
+  /** The state of the conversation a message with this TenantCtx and ReplyScope would continue (for tools and tests). */
+  async conversationState(ctx: TenantCtx, scope: ReplyScope): Promise<Record<string, unknown> | undefined> {
+    const key = await this.opts.sessions.findWait(ctx, scope);
+    const rec = key === undefined ? undefined : await this.opts.sessions.get(ctx, key);
+    return rec ? decodeRecord(rec.data.context_json, rec.key).state : undefined;
+  }
+
   /** The flow that handles new conversations. */
   get entryFlowId(): string | undefined {
     return this.defaultFlow;
   }
 
   /** Handles one incoming message. Never throws for flow problems: they come back as `status: 'error'`. */
-  handleMessage(msg: ChannelMessageEnvelope, options: { flowId?: string } = {}): Promise<TurnResult> {
+  handleMessage(
+    msg: ChannelMessageEnvelope,
+    options: { flowId?: string; seq?: number } = {},
+  ): Promise<TurnResult> {
     const scope = replyScopeOf(msg);
     const lane = `${msg.tenant.env}\u0000${msg.tenant.tenant_id}\u0000${msg.tenant.team_id ?? ''}\u0000${msg.tenant.user_id ?? ''}\u0000${replyScopeHash(scope)}`;
     const previous = this.queues.get(lane) ?? Promise.resolve();
     const run = previous.then(
-      () => this.runTurn(msg, scope, options.flowId),
-      () => this.runTurn(msg, scope, options.flowId),
+      () => this.runTurn(msg, scope, options.flowId, options.seq),
+      () => this.runTurn(msg, scope, options.flowId, options.seq),
     );
     this.queues.set(lane, run);
     void run.finally(() => {
@@ -150,105 +190,201 @@ export class FlowEngine {
     return run;
   }
 
-  private async runTurn(msg: ChannelMessageEnvelope, scope: ReplyScope, flowId?: string): Promise<TurnResult> {
+  private async runTurn(
+    msg: ChannelMessageEnvelope,
+    scope: ReplyScope,
+    flowId: string | undefined,
+    seq: number | undefined,
+  ): Promise<TurnResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.tryTurn(msg, scope, flowId, seq);
+      } catch (e) {
+        // Another runner saved this conversation first: reload and apply the turn on top of its result.
+        if (isConflict(e) && attempt < 5) continue;
+        if (isConflict(e)) {
+          return this.fail(
+            this.newTurn(msg, {}),
+            flowId ?? '',
+            new RunnerError(
+              'GT_RUNNER_CONFLICT',
+              'the conversation kept changing while this turn ran; the turn was not applied',
+              {},
+              { cause: e },
+            ),
+          );
+        }
+        throw e;
+      }
+    }
+  }
+
+  private async tryTurn(
+    msg: ChannelMessageEnvelope,
+    scope: ReplyScope,
+    flowId: string | undefined,
+    seq: number | undefined,
+  ): Promise<TurnResult> {
     const ctx = msg.tenant;
     const { sessions } = this.opts;
-    const stateScope = `conv/${replyScopeHash(scope)}`;
-    const turn = this.newTurn(msg);
-    let snapshot: RunSnapshot | undefined;
+    let record = newRecord();
     let session: { key: string; revision: number } | undefined;
+    const warnings: string[] = [];
 
-    const waitKey = await sessions.findWait(ctx, scope);
-    if (waitKey !== undefined) {
-      const rec = await sessions.get(ctx, waitKey);
+    const key = await sessions.findWait(ctx, scope);
+    if (key !== undefined) {
+      const rec = await sessions.get(ctx, key);
       if (rec) {
+        session = { key: rec.key, revision: rec.revision };
         try {
-          snapshot = decodeSnapshot(rec.data.context_json, rec.key);
-          session = { key: rec.key, revision: rec.revision };
+          record = decodeRecord(rec.data.context_json, rec.key);
         } catch (e) {
-          turn.warnings.push((e as Error).message);
-          await sessions.remove(ctx, rec.key);
-          await sessions.clearWait(ctx, scope);
+          warnings.push((e as Error).message);
         }
-      } else {
-        await sessions.clearWait(ctx, scope);
       }
     }
 
-    const stored = await this.opts.state.get(ctx, stateScope, STATE_KEY);
-    turn.state = isRecord(stored) ? stored : {};
-
-    let rootFlow: FlowIR;
-    let resuming = false;
-    if (snapshot) {
-      const first = snapshot.frames[0]!;
-      const f = this.flows.get(first.flow);
-      if (!f) {
-        return this.fail(turn, first.flow, new RunnerError('GT_RUNNER_FLOW_NOT_FOUND', `flow "${first.flow}" of the parked conversation is no longer registered`));
+    const seen = record.outbox.find((o) => o.id === msg.id);
+    if (seen) return this.replay(seen, record, session?.key, warnings);
+    if (seq !== undefined && record.seq !== undefined) {
+      if (seq <= record.seq) {
+        return {
+          status: 'duplicate',
+          replies: [],
+          flowId: record.run?.flow ?? '',
+          trail: [],
+          warnings,
+          sessionKey: session?.key,
+        };
       }
-      rootFlow = f;
-      resuming = true;
-    } else {
+      if (seq > record.seq + 1) {
+        return {
+          status: 'deferred',
+          replies: [],
+          flowId: record.run?.flow ?? '',
+          trail: [],
+          warnings,
+          sessionKey: session?.key,
+          expectedSeq: record.seq + 1,
+        };
+      }
+    }
+
+    const turn = this.newTurn(msg, record.state);
+    turn.warnings.push(...warnings);
+    let result: TurnResult;
+    let run = record.run;
+    let rootFlow = run ? this.flows.get(run.flow) : undefined;
+    if (run && !rootFlow) {
+      turn.warnings.push(
+        `flow "${run.flow}" of the parked conversation is no longer registered; starting afresh`,
+      );
+      run = undefined;
+    }
+    if (!run) {
       const id = flowId ?? this.defaultFlow;
-      const f = id === undefined ? undefined : this.flows.get(id);
-      if (!f) {
-        return this.fail(
-          turn,
-          id ?? '',
-          new RunnerError('GT_RUNNER_FLOW_NOT_FOUND', `no flow "${id ?? '(default)'}" is registered (registered: ${[...this.flows.keys()].join(', ') || 'none'})`),
-        );
-      }
-      rootFlow = f;
-      snapshot = { v: 1, frames: [{ flow: f.id, node: entryNode(f, msg.channel), outputs: {}, prev: null }] };
+      rootFlow = id === undefined ? undefined : this.flows.get(id);
+      if (rootFlow)
+        run = {
+          flow: rootFlow.id,
+          frames: [{ flow: rootFlow.id, node: entryNode(rootFlow, msg.channel), outputs: {}, prev: null }],
+        };
     }
-
-    let outcome: { status: 'done' | 'pending'; reason?: string; output?: unknown };
-    try {
-      outcome = await this.execute(turn, snapshot, resuming);
-    } catch (e) {
-      if (session) await this.endRun(ctx, scope, session.key);
-      await this.saveState(turn, stateScope);
-      return this.fail(turn, rootFlow.id, e);
-    }
-
-    await this.saveState(turn, stateScope);
-    if (outcome.status === 'pending') {
-      const data: SessionData = {
-        tenant_ctx: ctx,
-        // flow ids were checked against the identifier rules when the flow was loaded
-        flow_id: rootFlow.id as FlowId,
-        cursor: {
-          node_pointer: snapshot.frames.map((f) => `${f.flow}#${f.node}`).join('>'),
-          wait_reason: outcome.reason,
-        },
-        context_json: encodeSnapshot(snapshot),
-      };
-      let key: string;
-      if (session) {
-        try {
-          await sessions.save(ctx, session.key, data, { expectedRevision: session.revision, ttlMs: this.opts.waitTtlMs });
-        } catch (e) {
-          return this.fail(turn, rootFlow.id, new RunnerError('GT_RUNNER_CONFLICT', `conversation changed while this turn ran; the turn was not applied`, {}, { cause: e }));
+    if (!run || !rootFlow) {
+      const id = flowId ?? this.defaultFlow;
+      result = this.fail(
+        turn,
+        id ?? '',
+        new RunnerError(
+          'GT_RUNNER_FLOW_NOT_FOUND',
+          `no flow "${id ?? '(default)'}" is registered (registered: ${[...this.flows.keys()].join(', ') || 'none'})`,
+        ),
+      );
+      record.run = undefined;
+    } else {
+      try {
+        const outcome = await this.execute(turn, run, record.run !== undefined && run === record.run);
+        if (outcome.status === 'pending') {
+          record.run = run;
+          result = {
+            status: 'pending',
+            replies: turn.replies,
+            flowId: rootFlow.id,
+            trail: turn.trail,
+            waitReason: outcome.reason,
+            warnings: turn.warnings,
+          };
+        } else {
+          record.run = undefined;
+          result = {
+            status: 'done',
+            replies: turn.replies,
+            flowId: rootFlow.id,
+            trail: turn.trail,
+            output: outcome.output,
+            warnings: turn.warnings,
+          };
         }
-        key = session.key;
-      } else {
-        const rec = await sessions.create(ctx, data, { ttlMs: this.opts.waitTtlMs });
-        key = rec.key;
-        await sessions.registerWait(ctx, scope, key, { ttlMs: this.opts.waitTtlMs });
+      } catch (e) {
+        record.run = undefined;
+        result = this.fail(turn, rootFlow.id, e);
       }
-      return { status: 'pending', replies: turn.replies, flowId: rootFlow.id, sessionKey: key, trail: turn.trail, waitReason: outcome.reason, warnings: turn.warnings };
     }
-    if (session) await this.endRun(ctx, scope, session.key);
-    return { status: 'done', replies: turn.replies, flowId: rootFlow.id, trail: turn.trail, output: outcome.output, warnings: turn.warnings };
+
+    record.state = turn.state;
+    record.outbox.push({
+      id: msg.id,
+      status: result.status as OutboxEntry['status'],
+      replies: result.replies,
+      ...(result.error ? { error: result.error } : {}),
+      ...(result.waitReason !== undefined ? { waitReason: result.waitReason } : {}),
+    });
+    if (record.outbox.length > this.outboxSize)
+      record.outbox.splice(0, record.outbox.length - this.outboxSize);
+    if (seq !== undefined) record.seq = seq;
+
+    const data: SessionData = {
+      tenant_ctx: ctx,
+      // flow ids were checked against the identifier rules when the flow was loaded
+      flow_id: (record.run?.flow ?? rootFlow?.id ?? flowId ?? this.defaultFlow ?? '-') as FlowId,
+      cursor: {
+        node_pointer: record.run ? record.run.frames.map((f) => `${f.flow}#${f.node}`).join('>') : '',
+        ...(result.waitReason !== undefined ? { wait_reason: result.waitReason } : {}),
+        outbox_marker: msg.id,
+      },
+      context_json: encodeRecord(record),
+    };
+    const ttlMs = this.opts.conversationTtlMs ?? DEFAULT_CONVERSATION_TTL_MS;
+    if (session) {
+      await sessions.save(ctx, session.key, data, { expectedRevision: session.revision, ttlMs });
+      // keep the ReplyScope pointing at the conversation for as long as the conversation lives
+      await sessions.registerWait(ctx, scope, session.key, { ttlMs });
+      result.sessionKey = session.key;
+    } else {
+      const rec = await sessions.create(ctx, data, { ttlMs });
+      await sessions.registerWait(ctx, scope, rec.key, { ttlMs });
+      result.sessionKey = rec.key;
+    }
+    return result;
   }
 
-  private async endRun(ctx: TenantCtx, scope: ReplyScope, key: string) {
-    await this.opts.sessions.clearWait(ctx, scope);
-    await this.opts.sessions.remove(ctx, key);
-  }
-
-  private async saveState(turn: Turn, stateScope: string) {
-    if (turn.stateDirty) await this.opts.state.set(turn.ctx, stateScope, STATE_KEY, turn.state);
+  private replay(
+    entry: OutboxEntry,
+    record: ConversationRecord,
+    key: string | undefined,
+    warnings: string[],
+  ): TurnResult {
+    return {
+      status: entry.status,
+      replies: entry.replies,
+      flowId: record.run?.flow ?? '',
+      trail: [],
+      warnings,
+      duplicate: true,
+      sessionKey: key,
+      ...(entry.error ? { error: entry.error } : {}),
+      ...(entry.waitReason !== undefined ? { waitReason: entry.waitReason } : {}),
+    };
   }
 
   private fail(turn: Turn, flowId: string, e: unknown): TurnResult {
@@ -269,7 +405,7 @@ export class FlowEngine {
     };
   }
 
-  private newTurn(msg: ChannelMessageEnvelope): Turn {
+  private newTurn(msg: ChannelMessageEnvelope, state: Record<string, unknown>): Turn {
     const metadata = msg.metadata ?? {};
     const action = metadata.action ?? (msg.extensions?.action as string | undefined);
     const input: Record<string, unknown> = {
@@ -283,8 +419,7 @@ export class FlowEngine {
       ctx: msg.tenant,
       entry: { input, channel: msg.channel, session_id: msg.session_id, from: msg.from, message_id: msg.id },
       response: { ...metadata, text: msg.text ?? '', ...(action !== undefined ? { action } : {}) },
-      state: {},
-      stateDirty: false,
+      state,
       replies: [],
       trail: [],
       warnings: [],
@@ -293,15 +428,25 @@ export class FlowEngine {
   }
 
   /** Runs from the top frame until the outermost flow ends or something waits for input. */
-  private async execute(turn: Turn, snap: RunSnapshot, resuming: boolean): Promise<{ status: 'done' | 'pending'; reason?: string; output?: unknown }> {
+  private async execute(
+    turn: Turn,
+    snap: RunSnapshot,
+    resuming: boolean,
+  ): Promise<{ status: 'done' | 'pending'; reason?: string; output?: unknown }> {
     let resume = resuming;
     for (;;) {
       const frame = snap.frames[snap.frames.length - 1]!;
       const flow = this.flows.get(frame.flow);
-      if (!flow) throw new RunnerError('GT_RUNNER_FLOW_NOT_FOUND', `flow "${frame.flow}" is not registered`, { flow: frame.flow });
+      if (!flow)
+        throw new RunnerError('GT_RUNNER_FLOW_NOT_FOUND', `flow "${frame.flow}" is not registered`, {
+          flow: frame.flow,
+        });
       const node = flow.nodes[frame.node];
       if (!node) {
-        throw new RunnerError('GT_RUNNER_NODE_FAILED', `flow "${flow.id}" has no node "${frame.node}"`, { flow: flow.id, node: frame.node });
+        throw new RunnerError('GT_RUNNER_NODE_FAILED', `flow "${flow.id}" has no node "${frame.node}"`, {
+          flow: flow.id,
+          node: frame.node,
+        });
       }
       if (++turn.steps > this.maxSteps) {
         throw new RunnerError(
@@ -323,7 +468,12 @@ export class FlowEngine {
       resume = false;
       if (result.park) return { status: 'pending', reason: result.park.reason };
 
-      let cur: { frame: Frame; flow: FlowIR; node: NodeIR; result: NodeResult } = { frame, flow, node, result };
+      let cur: { frame: Frame; flow: FlowIR; node: NodeIR; result: NodeResult } = {
+        frame,
+        flow,
+        node,
+        result,
+      };
       for (;;) {
         const next = this.route(turn, cur.flow, cur.node, cur.frame, cur.result);
         if (next !== undefined) {
@@ -348,7 +498,8 @@ export class FlowEngine {
 
   private startCall(turn: Turn, flow: FlowIR, node: NodeIR, frame: Frame): Frame {
     const p = this.render(turn, flow, node, frame, node.payload) as Record<string, unknown> | undefined;
-    const target = typeof p?.flow_id === 'string' ? p.flow_id : typeof p?.flow === 'string' ? p.flow : undefined;
+    const target =
+      typeof p?.flow_id === 'string' ? p.flow_id : typeof p?.flow === 'string' ? p.flow : undefined;
     const child = target === undefined ? undefined : this.flows.get(target);
     if (!child) {
       throw new RunnerError(
@@ -361,7 +512,13 @@ export class FlowEngine {
   }
 
   /** Picks the first matching route. Returns the next node id, or undefined when the flow ends here. */
-  private route(turn: Turn, flow: FlowIR, node: NodeIR, frame: Frame, result: NodeResult): string | undefined {
+  private route(
+    turn: Turn,
+    flow: FlowIR,
+    node: NodeIR,
+    frame: Frame,
+    result: NodeResult,
+  ): string | undefined {
     frame.outputs[node.id] = result.output;
     frame.prev = result.output;
     let chosen: Route | undefined;
@@ -405,7 +562,12 @@ export class FlowEngine {
       else if (isRecord(v)) {
         const text = typeof v.text === 'string' ? v.text : undefined;
         const card = v.card ?? v.adaptive_card;
-        turn.replies.push({ id, ...(text !== undefined ? { text } : {}), ...(card !== undefined ? { card } : {}), payload: v });
+        turn.replies.push({
+          id,
+          ...(text !== undefined ? { text } : {}),
+          ...(card !== undefined ? { card } : {}),
+          payload: v,
+        });
       } else if (v !== undefined && v !== null) turn.replies.push({ id, text: JSON.stringify(v) });
     };
     if (isRecord(value) && Array.isArray(value.messages)) value.messages.forEach(push);
@@ -414,7 +576,14 @@ export class FlowEngine {
 
   private scope(turn: Turn, flow: FlowIR, frame: Frame): ExpressionScope {
     const entry = frame.callInput === undefined ? turn.entry : { ...turn.entry, input: frame.callInput };
-    return { entry, prev: frame.prev, node: frame.outputs, state: turn.state, parameters: flow.parameters, response: turn.response };
+    return {
+      entry,
+      prev: frame.prev,
+      node: frame.outputs,
+      state: turn.state,
+      parameters: flow.parameters,
+      response: turn.response,
+    };
   }
 
   private render(turn: Turn, flow: FlowIR, node: NodeIR, frame: Frame, value: unknown): unknown {
@@ -424,18 +593,29 @@ export class FlowEngine {
       compiled = compileTemplate(value);
       if (typeof value === 'object') this.templates.set(value as object, compiled);
     }
-    const { value: out, warnings } = compiled.render(this.scope(turn, flow, frame), { strict: this.opts.strictTemplates });
+    const { value: out, warnings } = compiled.render(this.scope(turn, flow, frame), {
+      strict: this.opts.strictTemplates,
+    });
     for (const w of warnings) turn.warnings.push(`flow "${flow.id}" node "${node.id}": ${w.message}`);
     return out;
   }
 
   private condition(source: string): Condition {
     let c = this.conditions.get(source);
-    if (!c) this.conditions.set(source, (c = parseCondition(source)));
+    if (!c) {
+      c = parseCondition(source);
+      this.conditions.set(source, c);
+    }
     return c;
   }
 
-  private async runNode(turn: Turn, flow: FlowIR, node: NodeIR, frame: Frame, resuming: boolean): Promise<NodeResult> {
+  private async runNode(
+    turn: Turn,
+    flow: FlowIR,
+    node: NodeIR,
+    frame: Frame,
+    resuming: boolean,
+  ): Promise<NodeResult> {
     const op = node.op;
     if (QA_OPS.has(op)) return this.runQuestions(turn, flow, node, frame, resuming);
     if (TEMPLATE_OPS.has(op)) {
@@ -460,20 +640,25 @@ export class FlowEngine {
       this.reply(turn, out);
       return { status: 'ok', output: out, replied: true };
     }
-    if (op === 'state.get' || op === 'state.set' || op === 'state.delete') return this.runState(turn, flow, node, frame);
+    if (op === 'state.get' || op === 'state.set' || op === 'state.delete')
+      return await this.runState(turn, flow, node, frame);
     if (op === 'session.wait') {
       if (!resuming) {
         const p = this.render(turn, flow, node, frame, node.payload);
         const prompt = isRecord(p) ? (p.prompt ?? p.text ?? p.message) : undefined;
         if (prompt !== undefined) this.reply(turn, prompt);
-        const reason = isRecord(p) && typeof p.reason === 'string' ? p.reason : 'waiting for the next message';
+        const reason =
+          isRecord(p) && typeof p.reason === 'string' ? p.reason : 'waiting for the next message';
         return { park: { reason }, status: 'pending', output: null };
       }
       return { status: 'ok', output: { ...turn.entry.input }, resumedByMessage: true };
     }
     if (op === 'flow.call') {
       // Only reached on resume of a parent frame, which never parks on flow.call itself.
-      throw new RunnerError('GT_RUNNER_SNAPSHOT', `flow.call node "${node.id}" cannot be resumed directly`, { flow: flow.id, node: node.id });
+      throw new RunnerError('GT_RUNNER_SNAPSHOT', `flow.call node "${node.id}" cannot be resumed directly`, {
+        flow: flow.id,
+        node: node.id,
+      });
     }
     return this.runComponent(turn, flow, node, frame, resuming);
   }
@@ -484,7 +669,12 @@ export class FlowEngine {
       try {
         spec = readQaSpec(node.payload, node.id);
       } catch (e) {
-        throw new RunnerError('GT_RUNNER_NODE_FAILED', (e as Error).message, { flow: flow.id, node: node.id }, { cause: e });
+        throw new RunnerError(
+          'GT_RUNNER_NODE_FAILED',
+          (e as Error).message,
+          { flow: flow.id, node: node.id },
+          { cause: e },
+        );
       }
       this.qaSpecs.set(node, spec);
     }
@@ -528,14 +718,13 @@ export class FlowEngine {
     }
     qa.answers[q.id] = check.value;
     turn.state[q.id] = check.value;
-    turn.stateDirty = true;
     qa.index = nextIndex(qa.index + 1);
     if (qa.index >= s.questions.length) return finish(qa.answers);
     ask(qa.index);
     return { park: { reason: `question ${s.questions[qa.index]!.id}` }, status: 'pending', output: null };
   }
 
-  private runState(turn: Turn, flow: FlowIR, node: NodeIR, frame: Frame): NodeResult {
+  private async runState(turn: Turn, flow: FlowIR, node: NodeIR, frame: Frame): Promise<NodeResult> {
     const p = this.render(turn, flow, node, frame, node.payload);
     const key = isRecord(p) ? p.key : undefined;
     if (typeof key !== 'string' || key === '') {
@@ -545,6 +734,16 @@ export class FlowEngine {
     if (path.some((seg) => seg === '' || UNSAFE_KEYS.has(seg))) {
       return errorResult('invalid_input', `node "${node.id}": state key "${key}" is not a valid dotted path`);
     }
+    const scope = isRecord(p) && p.scope !== undefined ? p.scope : 'conversation';
+    if (scope !== 'conversation') {
+      if (scope !== 'user' && scope !== 'team' && scope !== 'tenant') {
+        return errorResult(
+          'invalid_input',
+          `node "${node.id}": state scope "${String(scope)}" must be conversation, user, team or tenant`,
+        );
+      }
+      return this.runScopedState(turn, node, p as Record<string, unknown>, key, path, scope);
+    }
     if (node.op === 'state.get') {
       const value = getPath(turn.state, path);
       const fallback = isRecord(p) ? (p.default ?? p.fallback) : undefined;
@@ -552,18 +751,65 @@ export class FlowEngine {
     }
     if (node.op === 'state.set') {
       const value = isRecord(p) ? p.value : undefined;
-      if (value === undefined) return errorResult('invalid_input', `node "${node.id}": state.set needs a "value"`);
+      if (value === undefined)
+        return errorResult('invalid_input', `node "${node.id}": state.set needs a "value"`);
       // rendered values may share structure with the scope (typed insertion): store a copy
       setPath(turn.state, path, typeof value === 'object' && value !== null ? structuredClone(value) : value);
-      turn.stateDirty = true;
       return { status: 'ok', output: { key, value } };
     }
     const existed = deletePath(turn.state, path);
-    if (existed) turn.stateDirty = true;
     return { status: 'ok', output: { key, deleted: existed } };
   }
 
-  private async runComponent(turn: Turn, flow: FlowIR, node: NodeIR, frame: Frame, resuming: boolean): Promise<NodeResult> {
+  /** `scope: user|team|tenant` state lives in the StateStore, shared by all conversations of that user/team/tenant. */
+  private async runScopedState(
+    turn: Turn,
+    node: NodeIR,
+    p: Record<string, unknown>,
+    key: string,
+    path: string[],
+    scope: 'user' | 'team' | 'tenant',
+  ): Promise<NodeResult> {
+    const { user: _u, user_id: _uid, ...withoutUser } = turn.ctx;
+    const { team: _t, team_id: _tid, ...tenantOnly } = withoutUser;
+    const ctx = scope === 'user' ? turn.ctx : scope === 'team' ? withoutUser : tenantOnly;
+    const [docKey, ...rest] = path as [string, ...string[]];
+    const pointer = rest.length
+      ? `/${rest.map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`
+      : undefined;
+    const opts = pointer ? { path: pointer } : {};
+    try {
+      if (node.op === 'state.get') {
+        const value = await this.opts.state.get(ctx as TenantCtx, FLOW_STATE_PREFIX, docKey, opts);
+        return {
+          status: 'ok',
+          output: { key, value: value === undefined ? (p.default ?? p.fallback ?? null) : value },
+        };
+      }
+      if (node.op === 'state.set') {
+        if (p.value === undefined)
+          return errorResult('invalid_input', `node "${node.id}": state.set needs a "value"`);
+        const ttlMs = typeof p.ttl_ms === 'number' ? p.ttl_ms : undefined;
+        await this.opts.state.set(ctx as TenantCtx, FLOW_STATE_PREFIX, docKey, p.value, {
+          ...opts,
+          ...(ttlMs !== undefined ? { ttlMs } : {}),
+        });
+        return { status: 'ok', output: { key, value: p.value } };
+      }
+      const deleted = await this.opts.state.delete(ctx as TenantCtx, FLOW_STATE_PREFIX, docKey, opts);
+      return { status: 'ok', output: { key, deleted } };
+    } catch (e) {
+      return errorResult('invalid_input', `node "${node.id}": ${(e as Error).message}`);
+    }
+  }
+
+  private async runComponent(
+    turn: Turn,
+    flow: FlowIR,
+    node: NodeIR,
+    frame: Frame,
+    resuming: boolean,
+  ): Promise<NodeResult> {
     const ref = componentRef(node);
     const registry = this.opts.components;
     const invoker = registry ? await registry.resolve(ref, turn.ctx) : undefined;
@@ -574,11 +820,23 @@ export class FlowEngine {
         { flow: flow.id, node: node.id },
       );
     }
-    const raw = ref.kind === 'component' && isRecord(node.payload) && 'input' in node.payload ? node.payload.input : node.payload;
-    const payload = this.render(turn, flow, node, frame, ref.kind === 'mcp' && isRecord(raw) ? (raw.arguments ?? {}) : raw);
+    const raw =
+      ref.kind === 'component' && isRecord(node.payload) && 'input' in node.payload
+        ? node.payload.input
+        : node.payload;
+    const payload = this.render(
+      turn,
+      flow,
+      node,
+      frame,
+      ref.kind === 'mcp' && isRecord(raw) ? (raw.arguments ?? {}) : raw,
+    );
     const timeout = this.opts.componentTimeoutMs ?? 30_000;
     const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(new Error(`component call timed out after ${timeout} ms`)), timeout);
+    const timer = setTimeout(
+      () => ac.abort(new Error(`component call timed out after ${timeout} ms`)),
+      timeout,
+    );
     try {
       const outcome = await Promise.race([
         invoker.invoke(
@@ -594,10 +852,13 @@ export class FlowEngine {
           },
           { signal: ac.signal, deadline: Date.now() + timeout },
         ),
-        new Promise<never>((_, reject) => ac.signal.addEventListener('abort', () => reject(ac.signal.reason), { once: true })),
+        new Promise<never>((_, reject) =>
+          ac.signal.addEventListener('abort', () => reject(ac.signal.reason), { once: true }),
+        ),
       ]);
       if ('Done' in outcome) return { status: 'ok', output: outcome.Done, resumedByMessage: resuming };
-      if ('Pending' in outcome) return { park: { reason: outcome.Pending.reason }, status: 'pending', output: null };
+      if ('Pending' in outcome)
+        return { park: { reason: outcome.Pending.reason }, status: 'pending', output: null };
       return errorResult(outcome.Error.code, outcome.Error.message);
     } catch (e) {
       const timedOut = ac.signal.aborted;
@@ -678,4 +939,8 @@ function deletePath(obj: Record<string, unknown>, path: string[]): boolean {
   if (!isRecord(parent) || !Object.hasOwn(parent, last)) return false;
   delete parent[last];
   return true;
+}
+
+function isConflict(e: unknown): boolean {
+  return (e as { code?: string })?.code === 'GT_SESSION_CONFLICT';
 }

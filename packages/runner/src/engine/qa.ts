@@ -61,7 +61,9 @@ export function readQaSpec(payload: unknown, nodeId: string): QaSpec {
       try {
         re = new RegExp(pattern);
       } catch (e) {
-        throw new Error(`node "${nodeId}": question "${id}" has an invalid pattern /${pattern}/: ${(e as Error).message}`);
+        throw new Error(
+          `node "${nodeId}": question "${id}" has an invalid pattern /${pattern}/: ${(e as Error).message}`,
+        );
       }
     }
     const required = q.required === undefined ? undefined : q.required === true;
@@ -110,7 +112,10 @@ export function checkAnswer(q: Question, rawText: string, slots?: SlotDefinition
   if (!typed.ok) return typed;
   if (typeof typed.value === 'string') {
     if (q.maxWords !== undefined && text.split(/\s+/).length > q.maxWords) {
-      return { ok: false, reason: `Please answer in at most ${q.maxWords} word${q.maxWords === 1 ? '' : 's'}.` };
+      return {
+        ok: false,
+        reason: `Please answer in at most ${q.maxWords} word${q.maxWords === 1 ? '' : 's'}.`,
+      };
     }
     if (q.minLength !== undefined && text.length < q.minLength) {
       return { ok: false, reason: `Please answer with at least ${q.minLength} characters.` };
@@ -118,7 +123,8 @@ export function checkAnswer(q: Question, rawText: string, slots?: SlotDefinition
     if (q.maxLength !== undefined && text.length > q.maxLength) {
       return { ok: false, reason: `Please answer with at most ${q.maxLength} characters.` };
     }
-    if (q.pattern && !q.pattern.test(text)) return { ok: false, reason: 'That answer is not in the expected format.' };
+    if (q.pattern && !q.pattern.test(text))
+      return { ok: false, reason: 'That answer is not in the expected format.' };
   }
   const slot = slots?.find((s) => s.name === q.id);
   if (slot) {
@@ -139,8 +145,10 @@ function checkType(q: Question, text: string): AnswerCheck {
       if ((q.answerType === 'integer' || q.answerType === 'int') && !Number.isInteger(n)) {
         return { ok: false, reason: 'Please answer with a whole number.' };
       }
-      if (q.min !== undefined && n < q.min) return { ok: false, reason: `Please answer with a number of at least ${q.min}.` };
-      if (q.max !== undefined && n > q.max) return { ok: false, reason: `Please answer with a number of at most ${q.max}.` };
+      if (q.min !== undefined && n < q.min)
+        return { ok: false, reason: `Please answer with a number of at least ${q.min}.` };
+      if (q.max !== undefined && n > q.max)
+        return { ok: false, reason: `Please answer with a number of at most ${q.max}.` };
       return { ok: true, value: n };
     }
     case 'boolean':
@@ -154,7 +162,9 @@ function checkType(q: Question, text: string): AnswerCheck {
       return { ok: false, reason: 'Please answer yes or no.' };
     }
     case 'email':
-      return EMAIL.test(text) ? { ok: true, value: text } : { ok: false, reason: 'Please enter a valid email address.' };
+      return EMAIL.test(text)
+        ? { ok: true, value: text }
+        : { ok: false, reason: 'Please enter a valid email address.' };
     case 'date': {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(Date.parse(`${text}T00:00:00Z`))) {
         return { ok: false, reason: 'Please enter a date as YYYY-MM-DD.' };
@@ -184,9 +194,14 @@ function checkSlot(slot: SlotDefinition, value: unknown): AnswerCheck {
   if (slot.pattern !== undefined && !new RegExp(slot.pattern).test(text)) {
     return { ok: false, reason: 'That answer is not in the expected format.' };
   }
-  if (slot.slot_type === 'enum' && slot.enum_values && !slot.enum_values.some((v) => v.toLowerCase() === text.toLowerCase())) {
+  if (
+    slot.slot_type === 'enum' &&
+    slot.enum_values &&
+    !slot.enum_values.some((v) => v.toLowerCase() === text.toLowerCase())
+  ) {
     return { ok: false, reason: `Please choose one of: ${slot.enum_values.join(', ')}.` };
   }
-  if (slot.slot_type === 'number' && !Number.isFinite(Number(text))) return { ok: false, reason: 'Please answer with a number.' };
+  if (slot.slot_type === 'number' && !Number.isFinite(Number(text)))
+    return { ok: false, reason: 'Please answer with a number.' };
   return { ok: true, value };
 }
