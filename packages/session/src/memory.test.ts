@@ -1,4 +1,4 @@
-import { type SessionData, type TenantCtx, tenantCtx } from '@greentic/types';
+import { isTypesError, type SessionData, type TenantCtx, tenantCtx } from '@greentic/types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isSessionError } from './errors.js';
 import { DEFAULT_WAIT_TTL_MS, MemorySessionStore } from './memory.js';
@@ -156,5 +156,55 @@ describe('MemorySessionStore (injected clock)', () => {
     await expect(store.get(ctx, created.key)).rejects.toSatisfy((e) =>
       isSessionError(e, 'GT_SESSION_CLOSED'),
     );
+  });
+});
+
+describe('MemorySessionStore error messages', () => {
+  async function failure(promise: Promise<unknown>): Promise<Error> {
+    const err = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!(err instanceof Error)) throw new Error(`expected the call to fail, got ${String(err)}`);
+    return err;
+  }
+
+  it('names the ctx field of a scope problem and keeps the TypesError as cause', async () => {
+    const { store } = clocked();
+    const cases: [TenantCtx, string][] = [
+      [null as unknown as TenantCtx, 'get: ctx must be a TenantCtx object (got null)'],
+      [{ ...ctx, env: undefined } as unknown as TenantCtx, 'get: ctx.env is missing; '],
+      [{ ...ctx, tenant_id: 'a:b', tenant: 'a:b' } as TenantCtx, 'get: ctx.tenant_id "a:b" is not a valid'],
+      [{ ...ctx, user: 'bob' } as TenantCtx, 'get: ctx.user "bob" differs from ctx.user_id "alice"'],
+    ];
+    for (const [bad, message] of cases) {
+      const err = await failure(store.get(bad, 'some-key'));
+      expect(isSessionError(err, 'GT_SESSION_SCOPE')).toBe(true);
+      expect(err.message.startsWith(message)).toBe(true);
+      expect(isTypesError(err.cause, 'GT_TYPES_INVALID')).toBe(true);
+    }
+  });
+
+  it("names both scopes when the data's tenant_ctx is of another scope", async () => {
+    const { store } = clocked();
+    const other = tenantCtx({ env: 'dev', tenant: 'acme', team: 'support' });
+    const err = await failure(store.create(ctx, { ...data(), tenant_ctx: other }));
+    expect(isSessionError(err, 'GT_SESSION_SCOPE')).toBe(true);
+    expect(err.message).toContain(
+      'data.tenant_ctx is env "dev", tenant "acme", team "support", user (none) but the call\'s ctx is ' +
+        'env "dev", tenant "acme", team "support", user "alice"',
+    );
+  });
+
+  it('names the place in session data that JSON cannot hold', async () => {
+    const { store } = clocked();
+    const bad = { ...data(), extra: { list: [1, { f: () => 1 }] } } as SessionData;
+    const err = await failure(store.create(ctx, bad));
+    expect(isSessionError(err, 'GT_SESSION_INVALID')).toBe(true);
+    expect(err.message).toBe(
+      'create: session data at /extra/list/1/f is a function, which JSON cannot hold; store plain JSON values only',
+    );
+    expect(isTypesError(err.cause, 'GT_TYPES_INVALID')).toBe(true);
+    expect(store.size().sessions).toBe(0);
   });
 });

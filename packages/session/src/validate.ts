@@ -4,91 +4,56 @@
  */
 import {
   checkSessionData,
+  copyJsonValue,
   describeValue,
-  escapePointerSegment,
   formatIssues,
-  isValidId,
+  type IsolationScope,
+  isolationScopeId,
+  isolationScopeOf,
+  isTypesError,
+  type JsonValueOptions,
   type ReplyScope,
   type SessionData,
   type SessionKey,
+  scopeOf,
   type TenantCtx,
+  teamOf,
+  userOf,
 } from '@greentic/types';
 import { SessionError } from './errors.js';
 
-/** The isolation scope of a call, resolved from a TenantCtx. */
-export interface Scope {
-  env: string;
-  tenant: string;
-  team: string | undefined;
-  user: string | undefined;
-  /**
-   * `env:tenant:team:user`, absent parts empty. Identifiers cannot contain `:` and cannot be empty, so distinct
-   * scopes always have distinct ids (and an absent team never equals a team called `-`).
-   */
+/** The isolation scope of a call, resolved from a TenantCtx, with its {@link isolationScopeId}. */
+export interface Scope extends IsolationScope {
   id: string;
 }
 
 /** Longest accepted session key. */
 export const MAX_KEY_LENGTH = 512;
 
+/** Deepest accepted nesting of session data. */
+const JSON_LIMITS: JsonValueOptions = { maxDepth: 256 };
+
 function scopeError(message: string): SessionError {
   return new SessionError('GT_SESSION_SCOPE', message);
 }
 
-function idPart(
-  ctx: TenantCtx,
-  field: 'team_id' | 'user_id' | 'tenant_id',
-  legacy: 'team' | 'user' | 'tenant',
-  required: boolean,
-  what: string,
-): string | undefined {
-  const current = ctx[field];
-  const old = ctx[legacy];
-  if (current !== undefined && old !== undefined && current !== old) {
-    throw scopeError(
-      `${what}: ctx.${legacy} ${describeValue(old)} differs from ctx.${field} ${describeValue(current)}; ` +
-        `the legacy field must duplicate ${field} (build the ctx with tenantCtx() from @greentic/types)`,
-    );
-  }
-  const value = current ?? old;
-  if (value === undefined) {
-    if (!required) return undefined;
-    throw scopeError(
-      `${what}: ctx.${field} is missing; sessions are scoped by env and tenant, so pass a complete TenantCtx ` +
-        `(tenantCtx({env, tenant, team?, user?}) from @greentic/types)`,
-    );
-  }
-  if (!isValidId(value)) {
-    throw scopeError(
-      `${what}: ctx.${field} ${describeValue(value)} is not a valid identifier ([A-Za-z0-9._-]+); ` +
-        'fix the TenantCtx the call was made with',
-    );
-  }
-  return value;
-}
-
 /** Resolves and validates the scope of `ctx`. Throws `GT_SESSION_SCOPE`. */
 export function resolveScope(ctx: TenantCtx, what: string): Scope {
-  if (typeof ctx !== 'object' || ctx === null) {
-    throw scopeError(`${what}: ctx must be a TenantCtx object (got ${describeValue(ctx)})`);
+  let scope: IsolationScope;
+  try {
+    scope = isolationScopeOf(ctx);
+  } catch (err) {
+    if (!isTypesError(err)) throw err;
+    throw new SessionError('GT_SESSION_SCOPE', `${what}: ${err.message}`, { cause: err });
   }
-  const env = ctx.env;
-  if (env === undefined) {
-    throw scopeError(
-      `${what}: ctx.env is missing; sessions of different environments must never mix, so pass a complete TenantCtx`,
-    );
-  }
-  if (!isValidId(env)) {
-    throw scopeError(`${what}: ctx.env ${describeValue(env)} is not a valid identifier ([A-Za-z0-9._-]+)`);
-  }
-  const tenant = idPart(ctx, 'tenant_id', 'tenant', true, what) as string;
-  const team = idPart(ctx, 'team_id', 'team', false, what);
-  const user = idPart(ctx, 'user_id', 'user', false, what);
-  return { env, tenant, team, user, id: `${env}:${tenant}:${team ?? ''}:${user ?? ''}` };
+  // A fresh object of ours: complete it in place rather than copy it.
+  const resolved = scope as Scope;
+  resolved.id = isolationScopeId(scope);
+  return resolved;
 }
 
 /** Human form of a scope for messages: `env "dev", tenant "acme", team (none), user "u1"`. */
-export function describeScope(scope: Scope): string {
+export function describeScope(scope: IsolationScope): string {
   const part = (v: string | undefined) => (v === undefined ? '(none)' : JSON.stringify(v));
   return `env ${part(scope.env)}, tenant ${part(scope.tenant)}, team ${part(scope.team)}, user ${part(scope.user)}`;
 }
@@ -193,128 +158,32 @@ export function copySessionData(data: SessionData, scope: Scope, what: string): 
     throw new SessionError('GT_SESSION_INVALID', `${what}: ${formatIssues('SessionData', checked.errors)}`);
   }
   const t = data.tenant_ctx;
-  const dataTeam = t.team_id ?? t.team;
-  const dataUser = t.user_id ?? t.user;
+  // sameScope(scopeOf(t), scope) without building a scope on every call.
   if (
     t.env !== scope.env ||
     t.tenant_id !== scope.tenant ||
-    dataTeam !== scope.team ||
-    dataUser !== scope.user
+    teamOf(t) !== scope.team ||
+    userOf(t) !== scope.user
   ) {
-    const dataScope = describeScope({
-      env: t.env,
-      tenant: t.tenant_id,
-      team: dataTeam,
-      user: dataUser,
-      id: '',
-    });
     throw scopeError(
-      `${what}: data.tenant_ctx is ${dataScope} but the call's ctx is ${describeScope(scope)}; ` +
+      `${what}: data.tenant_ctx is ${describeScope(scopeOf(t))} but the call's ctx is ${describeScope(scope)}; ` +
         'a session is stored under the scope of its own tenant_ctx, so call with the same ctx',
     );
   }
-  return copyJson(data, what) as SessionData;
-}
-
-/** Thrown by {@link copyJsonFast} on the first non-JSON value; {@link jsonProblem} then says where and why. */
-const NOT_JSON = Symbol('not JSON');
-const MAX_DEPTH = 256;
-
-/**
- * A deep copy of a JSON value (much cheaper than structuredClone or a JSON round trip for small documents).
- * Object properties whose value is `undefined` are dropped, as JSON does; anything else JSON cannot hold
- * (functions, symbols, BigInt, NaN/Infinity, class instances, cycles, `undefined` array items) is rejected.
- */
-function copyJson(value: unknown, what: string): unknown {
   try {
-    return copyJsonFast(value, 0);
+    return copyJsonValue(data, JSON_LIMITS) as unknown as SessionData;
   } catch (err) {
-    if (err !== NOT_JSON) throw err;
-    const problem = jsonProblem(value, '', []) ?? {
-      pointer: '',
-      kind: `nested deeper than ${MAX_DEPTH} levels`,
-    };
+    const problem = isTypesError(err) ? err.issues[0] : undefined;
+    if (problem === undefined) throw err;
     throw new SessionError(
       'GT_SESSION_INVALID',
-      `${what}: session data at ${problem.pointer || '(root)'} is ${problem.kind}, which JSON cannot hold; ` +
-        'store plain JSON values only',
+      `${what}: session data at ${problem.pointer || '(root)'} ${problem.message}; store plain JSON values only`,
+      { cause: err },
     );
   }
 }
 
-function copyJsonFast(value: unknown, depth: number): unknown {
-  if (typeof value !== 'object') {
-    if (typeof value === 'string' || typeof value === 'boolean') return value;
-    if (typeof value === 'number' && Number.isFinite(value)) return value;
-    throw NOT_JSON;
-  }
-  if (value === null) return null;
-  if (depth >= MAX_DEPTH) throw NOT_JSON;
-  if (Array.isArray(value)) {
-    const n = value.length;
-    const out = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const item = value[i];
-      if (item === undefined) throw NOT_JSON;
-      out[i] = copyJsonFast(item, depth + 1);
-    }
-    return out;
-  }
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) throw NOT_JSON;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(value)) {
-    const v = (value as Record<string, unknown>)[k];
-    if (v === undefined) continue;
-    if (k === '__proto__') {
-      Object.defineProperty(out, k, {
-        value: copyJsonFast(v, depth + 1),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else {
-      out[k] = copyJsonFast(v, depth + 1);
-    }
-  }
-  return out;
-}
-
-/** Slow path: where the first non-JSON value is and what it is. */
-function jsonProblem(
-  value: unknown,
-  pointer: string,
-  ancestors: object[],
-): { pointer: string; kind: string } | undefined {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { pointer, kind: String(value) };
-  if (typeof value !== 'object')
-    return { pointer, kind: value === undefined ? 'undefined' : `a ${typeof value}` };
-  if (ancestors.includes(value)) return { pointer, kind: 'a reference to one of its parents (a cycle)' };
-  if (ancestors.length >= MAX_DEPTH) return { pointer, kind: `nested deeper than ${MAX_DEPTH} levels` };
-  const proto = Object.getPrototypeOf(value);
-  const isArray = Array.isArray(value);
-  if (!isArray && proto !== Object.prototype && proto !== null) {
-    return {
-      pointer,
-      kind: `an instance of ${(value as { constructor?: { name?: string } }).constructor?.name ?? 'a class'}`,
-    };
-  }
-  ancestors.push(value);
-  for (const k of Object.keys(value)) {
-    const v = (value as Record<string, unknown>)[k];
-    if (v === undefined && !isArray) continue;
-    const found = jsonProblem(v, `${pointer}/${escapePointerSegment(k)}`, ancestors);
-    if (found) return found;
-  }
-  if (isArray && (value as unknown[]).length !== Object.keys(value).length) {
-    return { pointer, kind: 'a sparse array' };
-  }
-  ancestors.pop();
-  return undefined;
-}
-
-/** A deep copy of data that has already passed {@link copySessionData} (no validation). */
+/** A deep copy of data that has already passed {@link copySessionData}. */
 export function cloneValid<T>(value: T): T {
-  return copyJsonFast(value, 0) as T;
+  return copyJsonValue(value, JSON_LIMITS) as T;
 }

@@ -1,4 +1,4 @@
-import { type TenantCtx, tenantCtx } from '@greentic/types';
+import { isTypesError, type TenantCtx, tenantCtx } from '@greentic/types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isStateError } from './errors.js';
 import { MemoryStateStore } from './memory.js';
@@ -111,8 +111,41 @@ describe('MemoryStateStore (injected clock)', () => {
     cyclic.me = { again: cyclic };
     const cycleError = await store.set(ctx, 'p', 'k', cyclic).catch((e: unknown) => e);
     expect((cycleError as Error).message).toContain('/me/again is a reference to one of its parents');
+    expect((cycleError as Error).cause).toBeDefined();
+    let deep: unknown = 1;
+    for (let i = 0; i < 29; i++) deep = { d: deep };
+    const depthError = await store
+      .set(ctx, 'p', 'k', deep, { path: '/a'.repeat(100) })
+      .catch((e: unknown) => e);
+    expect(isStateError(depthError, 'GT_STATE_INVALID')).toBe(true);
+    expect((depthError as Error).message).toContain(
+      `${'/d'.repeat(28)} is nested deeper than 28 levels, the most allowed (a document nests at most 128 ` +
+        'levels; the path takes 100); store a flatter value',
+    );
     const pointerError = await store.get(ctx, 'p', 'k', { path: '/a~9' }).catch((e: unknown) => e);
     expect(isStateError(pointerError, 'GT_STATE_PATH')).toBe(true);
     expect((pointerError as Error).cause).toBeDefined();
+  });
+});
+
+describe('MemoryStateStore scope errors', () => {
+  it('names the ctx field, keeps the TypesError as cause and stores nothing', async () => {
+    const { store } = clocked();
+    const cases: [TenantCtx, string][] = [
+      [{ ...ctx, env: undefined } as unknown as TenantCtx, 'get: ctx.env is missing; '],
+      [{ ...ctx, env: 'dev:x' } as TenantCtx, 'get: ctx.env "dev:x" is not a valid identifier'],
+      [{ ...ctx, team: 'sales' } as TenantCtx, 'get: ctx.team "sales" differs from ctx.team_id "support"'],
+      [
+        { ...ctx, user_id: 'a b', user: 'a b' } as TenantCtx,
+        'get: ctx.user_id "a b" is not a valid identifier',
+      ],
+    ];
+    for (const [bad, message] of cases) {
+      const err = await store.get(bad, 'p', 'k').catch((e: unknown) => e);
+      expect(isStateError(err, 'GT_STATE_SCOPE')).toBe(true);
+      expect((err as Error).message.startsWith(message)).toBe(true);
+      expect(isTypesError((err as Error).cause, 'GT_TYPES_INVALID')).toBe(true);
+    }
+    expect(store.size()).toBe(0);
   });
 });

@@ -10,7 +10,7 @@ import {
   cloneJson,
   copyJson,
   parsePath,
-  resolveScope,
+  resolveScopeId,
 } from './validate.js';
 
 /** Default interval of the background sweep of expired documents. */
@@ -88,7 +88,7 @@ export class MemoryStateStore implements StateStore {
     const options = checkOptions(opts, 'set');
     const segments = parsePath(options.path, 'set', key);
     checkTtl(options.ttlMs, 'set');
-    const copy = copyJson(value, 'set', key);
+    const copy = copyJson(value, 'set', key, segments);
     const now = this.now();
     const entry = this.entry(bucketId, key, now);
     const doc = writeAt(entry?.value, segments, copy, 'set', key);
@@ -181,9 +181,9 @@ export class MemoryStateStore implements StateStore {
         'the state store is closed; create a new store (close() was already called)',
       );
     }
-    const scope = resolveScope(ctx, what);
+    const scopeId = resolveScopeId(ctx, what);
     checkPrefix(prefix, what);
-    return `${scope.id}\n${prefix}`;
+    return `${scopeId}\n${prefix}`;
   }
 
   /** The live entry, dropping it if it has expired. */

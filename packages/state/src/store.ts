@@ -1,7 +1,7 @@
-import type { StateKey, TenantCtx } from '@greentic/types';
+import type { JsonValue, StateKey, TenantCtx } from '@greentic/types';
 
-/** A JSON value, as stored and returned by a {@link StateStore}. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** A JSON value, as stored and returned by a {@link StateStore} (the `JsonValue` of `@greentic/types`). */
+export type { JsonValue };
 
 export interface StateGetOptions {
   /**
@@ -44,7 +44,8 @@ export interface StateDeleteOptions {
  * `[A-Za-z0-9._~@+=,-]` (keys may also use `:`); no empty, `.` or `..` segment (`GT_STATE_KEY`).
  *
  * **Values** are JSON; anything else fails with `GT_STATE_INVALID`. Object members whose value is `undefined`
- * are dropped, as `JSON.stringify` does. Values are copied in and out: the caller may mutate what it passed or
+ * are dropped, as `JSON.stringify` does. A document nests at most 128 objects/arrays deep, those on a write's
+ * path included: a deeper value fails with `GT_STATE_INVALID`, a longer path with `GT_STATE_PATH`. Values are copied in and out: the caller may mutate what it passed or
  * got back.
  *
  * **Atomicity.** Every call is atomic; concurrent pointer writes to one document never lose each other's updates.

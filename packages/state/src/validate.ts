@@ -3,89 +3,38 @@
  * Not exported from `index.ts`.
  */
 import {
+  copyJsonValue,
   describeValue,
-  escapePointerSegment,
+  isolationScopeId,
+  isolationScopeOf,
   isTypesError,
-  isValidId,
+  type JsonValueOptions,
   statePathFromPointer,
   type TenantCtx,
+  toJsonPointer,
 } from '@greentic/types';
 import { StateError } from './errors.js';
 import type { JsonValue } from './store.js';
 
-/** The isolation scope of a call, resolved from a TenantCtx. */
-export interface Scope {
-  env: string;
-  tenant: string;
-  team: string | undefined;
-  user: string | undefined;
-  /**
-   * `env:tenant:team:user`, absent parts empty. Identifiers cannot contain `:` and cannot be empty, so distinct
-   * scopes always have distinct ids.
-   */
-  id: string;
-}
-
 /** Longest accepted prefix or key. */
 export const MAX_NAME_LENGTH = 512;
-/** Deepest accepted nesting of a value (Redis' Lua cjson and RedisJSON both have nesting limits). */
+/** Deepest accepted nesting of a document (Redis' Lua cjson and RedisJSON both have nesting limits). */
 export const MAX_DEPTH = 128;
+const JSON_LIMITS: JsonValueOptions = { maxDepth: MAX_DEPTH };
+const ROOT: readonly string[] = [];
 
 const PREFIX_RE = /^[A-Za-z0-9._~@+=,-]+(?:\/[A-Za-z0-9._~@+=,-]+)*$/;
 const KEY_RE = /^[A-Za-z0-9._~@+=,:-]+(?:\/[A-Za-z0-9._~@+=,:-]+)*$/;
 const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
 
-function scopeError(message: string): StateError {
-  return new StateError('GT_STATE_SCOPE', message);
-}
-
-function idPart(
-  ctx: TenantCtx,
-  field: 'team_id' | 'user_id' | 'tenant_id',
-  legacy: 'team' | 'user' | 'tenant',
-  what: string,
-): string | undefined {
-  const current = ctx[field];
-  const old = ctx[legacy];
-  if (current !== undefined && old !== undefined && current !== old) {
-    throw scopeError(
-      `${what}: ctx.${legacy} ${describeValue(old)} differs from ctx.${field} ${describeValue(current)}; ` +
-        `the legacy field must duplicate ${field} (build the ctx with tenantCtx() from @greentic/types)`,
-    );
+/** Resolves and validates the scope of `ctx`; returns its {@link isolationScopeId}. Throws `GT_STATE_SCOPE`. */
+export function resolveScopeId(ctx: TenantCtx, what: string): string {
+  try {
+    return isolationScopeId(isolationScopeOf(ctx));
+  } catch (err) {
+    if (!isTypesError(err)) throw err;
+    throw new StateError('GT_STATE_SCOPE', `${what}: ${err.message}`, { cause: err });
   }
-  const value = current ?? old;
-  if (value !== undefined && !isValidId(value)) {
-    throw scopeError(
-      `${what}: ctx.${field} ${describeValue(value)} is not a valid identifier ([A-Za-z0-9._-]+); ` +
-        'fix the TenantCtx the call was made with',
-    );
-  }
-  return value;
-}
-
-/** Resolves and validates the scope of `ctx`. Throws `GT_STATE_SCOPE`. */
-export function resolveScope(ctx: TenantCtx, what: string): Scope {
-  if (typeof ctx !== 'object' || ctx === null) {
-    throw scopeError(`${what}: ctx must be a TenantCtx object (got ${describeValue(ctx)})`);
-  }
-  const env = ctx.env;
-  if (!isValidId(env)) {
-    throw scopeError(
-      `${what}: ctx.env ${describeValue(env)} is ${env === undefined ? 'missing' : 'not a valid identifier'}; ` +
-        'state is scoped by environment and tenant, so pass a complete TenantCtx ' +
-        '(tenantCtx({env, tenant, team?, user?}) from @greentic/types)',
-    );
-  }
-  const tenant = idPart(ctx, 'tenant_id', 'tenant', what);
-  if (tenant === undefined) {
-    throw scopeError(
-      `${what}: ctx.tenant_id is missing; state is scoped by environment and tenant, so pass a complete ` +
-        'TenantCtx (tenantCtx({env, tenant, team?, user?}) from @greentic/types)',
-    );
-  }
-  const team = idPart(ctx, 'team_id', 'team', what);
-  const user = idPart(ctx, 'user_id', 'user', what);
-  return { env, tenant, team, user, id: `${env}:${tenant}:${team ?? ''}:${user ?? ''}` };
 }
 
 /** Checks a prefix. Throws `GT_STATE_KEY`. */
@@ -166,15 +115,18 @@ export function parsePath(path: unknown, what: string, key: string): string[] {
   }
 }
 
-/** Thrown by {@link copyJsonFast} on the first non-JSON value; {@link jsonProblem} then says where and why. */
-const NOT_JSON = Symbol('not JSON');
-
 /**
- * Validates `value` as JSON and returns a deep copy (much cheaper than structuredClone or a JSON round trip for
- * small documents). Object members whose value is `undefined` are dropped, as JSON does; anything else JSON
- * cannot hold is rejected with `GT_STATE_INVALID`.
+ * Validates `value` as JSON to be written at `segments` in a document (the root by default) and returns a deep
+ * copy. Object members whose value is `undefined` are dropped, as JSON does; anything else JSON cannot hold is
+ * rejected with `GT_STATE_INVALID`, and so is nesting that would make the document deeper than
+ * {@link MAX_DEPTH}. A path that is itself deeper fails with `GT_STATE_PATH`.
  */
-export function copyJson(value: unknown, what: string, key: string): JsonValue {
+export function copyJson(
+  value: unknown,
+  what: string,
+  key: string,
+  segments: readonly string[] = ROOT,
+): JsonValue {
   if (value === undefined) {
     throw new StateError(
       'GT_STATE_INVALID',
@@ -182,91 +134,41 @@ export function copyJson(value: unknown, what: string, key: string): JsonValue {
       { key },
     );
   }
+  const depth = segments.length;
+  if (depth > MAX_DEPTH) {
+    const path = toJsonPointer(segments);
+    throw new StateError(
+      'GT_STATE_PATH',
+      `${what}: path ${describeValue(path)} has ${depth} segments, but a document nests at most ${MAX_DEPTH} ` +
+        'levels; write at a shorter path',
+      { key, path },
+    );
+  }
   try {
-    return copyJsonFast(value, 0);
+    return copyJsonValue(value, depth === 0 ? JSON_LIMITS : { maxDepth: MAX_DEPTH - depth });
   } catch (err) {
-    if (err !== NOT_JSON) throw err;
-    const problem = jsonProblem(value, '', []) ?? {
-      pointer: '',
-      kind: `nested deeper than ${MAX_DEPTH} levels`,
-    };
+    const problem = isTypesError(err) ? err.issues[0] : undefined;
+    if (problem === undefined) throw err;
+    let advice = '; store plain JSON (objects, arrays, strings, finite numbers, booleans, null)';
+    if (problem.keyword === 'maxDepth') {
+      const room =
+        depth === 0 ? '' : ` (a document nests at most ${MAX_DEPTH} levels; the path takes ${depth})`;
+      advice = `${room}; store a flatter value`;
+    }
     throw new StateError(
       'GT_STATE_INVALID',
-      `${what}: the value at ${problem.pointer || '(root)'} is ${problem.kind}, which JSON cannot hold; ` +
-        'store plain JSON (objects, arrays, strings, finite numbers, booleans, null)',
-      { key },
+      `${what}: the value at ${problem.pointer || '(root)'} ${problem.message}${advice}`,
+      { key, cause: err },
     );
   }
 }
 
-/** A deep copy of a value already known to be JSON (no validation). */
+/** A deep copy of a value already known to be JSON. */
 export function cloneJson<T extends JsonValue | undefined>(value: T): T {
-  return (typeof value === 'object' && value !== null ? copyJsonFast(value, 0) : value) as T;
-}
-
-function copyJsonFast(value: unknown, depth: number): JsonValue {
-  if (typeof value !== 'object') {
-    if (typeof value === 'string' || typeof value === 'boolean') return value;
-    if (typeof value === 'number' && Number.isFinite(value)) return value;
-    throw NOT_JSON;
-  }
-  if (value === null) return null;
-  if (depth >= MAX_DEPTH) throw NOT_JSON;
-  if (Array.isArray(value)) {
-    const n = value.length;
-    const out: JsonValue[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const item = value[i];
-      if (item === undefined) throw NOT_JSON;
-      out[i] = copyJsonFast(item, depth + 1);
-    }
-    return out;
-  }
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) throw NOT_JSON;
-  const out: Record<string, JsonValue> = {};
-  for (const k of Object.keys(value)) {
-    const v = (value as Record<string, unknown>)[k];
-    if (v === undefined) continue;
-    if (k === '__proto__') defineMember(out, k, copyJsonFast(v, depth + 1));
-    else out[k] = copyJsonFast(v, depth + 1);
-  }
-  return out;
+  return (value === undefined ? value : copyJsonValue(value, JSON_LIMITS)) as T;
 }
 
 /** Sets an own enumerable member, also for the name `__proto__` (which plain assignment would not create). */
 export function defineMember(target: Record<string, JsonValue>, name: string, value: JsonValue): void {
   Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
-}
-
-/** Slow path: where the first non-JSON value is and what it is. */
-function jsonProblem(
-  value: unknown,
-  pointer: string,
-  ancestors: object[],
-): { pointer: string; kind: string } | undefined {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { pointer, kind: String(value) };
-  if (typeof value !== 'object') {
-    return { pointer, kind: value === undefined ? 'undefined' : `a ${typeof value}` };
-  }
-  if (ancestors.includes(value)) return { pointer, kind: 'a reference to one of its parents (a cycle)' };
-  if (ancestors.length >= MAX_DEPTH) return { pointer, kind: `nested deeper than ${MAX_DEPTH} levels` };
-  const isArray = Array.isArray(value);
-  const proto = Object.getPrototypeOf(value);
-  if (!isArray && proto !== Object.prototype && proto !== null) {
-    const name = (value as { constructor?: { name?: string } }).constructor?.name;
-    return { pointer, kind: `an instance of ${name ?? 'a class'}` };
-  }
-  ancestors.push(value);
-  const keys = Object.keys(value);
-  if (isArray && keys.length !== (value as unknown[]).length) return { pointer, kind: 'a sparse array' };
-  for (const k of keys) {
-    const v = (value as Record<string, unknown>)[k];
-    if (v === undefined && !isArray) continue;
-    const found = jsonProblem(v, `${pointer}/${escapePointerSegment(k)}`, ancestors);
-    if (found) return found;
-  }
-  ancestors.pop();
-  return undefined;
 }

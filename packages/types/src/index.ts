@@ -44,6 +44,13 @@ export {
   type UserId,
 } from './ids.js';
 export {
+  copyJsonValue,
+  DEFAULT_JSON_MAX_DEPTH,
+  type JsonValue,
+  type JsonValueOptions,
+  jsonValueProblem,
+} from './json.js';
+export {
   type Actor,
   type Attachment,
   type ChannelMessageEnvelope,
@@ -122,6 +129,9 @@ export {
   type Impersonation,
   type InvocationDeadline,
   type IsolationScope,
+  isolationScopeId,
+  isolationScopeOf,
+  isolationScopeProblem,
   makeIdempotencyKey,
   sameScope,
   scopeOf,

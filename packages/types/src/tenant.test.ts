@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { TypesError } from './errors.js';
+import { isTypesError, TypesError } from './errors.js';
 import {
   canonicalTenantCtx,
+  isolationScopeId,
+  isolationScopeOf,
+  isolationScopeProblem,
   makeIdempotencyKey,
   sameScope,
   scopeOf,
@@ -139,5 +142,93 @@ describe('TenantCtx', () => {
       h = (h * 0x0000000001000000000000000000013bn) % (1n << 128n);
     }
     expect(makeIdempotencyKey(ctx, 'f')).toBe(h.toString(16).padStart(32, '0'));
+  });
+});
+
+describe('isolation scope of an untrusted ctx', () => {
+  const full = tenantCtx({ env: 'dev', tenant: 'acme', team: 'ops', user: 'bob' });
+
+  function scopeError(ctx: unknown): TypesError {
+    try {
+      isolationScopeOf(ctx);
+    } catch (err) {
+      if (isTypesError(err)) return err;
+      throw err;
+    }
+    throw new Error('expected a TypesError, but isolationScopeOf succeeded');
+  }
+
+  it('gives the same scope as scopeOf for a valid ctx', () => {
+    expect(isolationScopeProblem(full)).toBeUndefined();
+    expect(isolationScopeOf(full)).toStrictEqual(scopeOf(full));
+    const tenantOnly = tenantCtx({ env: 'dev', tenant: 'acme' });
+    expect(isolationScopeOf(tenantOnly)).toStrictEqual({ env: 'dev', tenant: 'acme' });
+  });
+
+  it('falls back to the legacy fields when the *_id fields are absent', () => {
+    const legacy = { env: 'dev', tenant: 'acme', team: 'ops', user: 'bob', attempt: 0 };
+    expect(isolationScopeOf(legacy)).toStrictEqual({ env: 'dev', tenant: 'acme', team: 'ops', user: 'bob' });
+    expect(scopeOf(legacy as unknown as TenantCtx)).toStrictEqual(isolationScopeOf(legacy));
+  });
+
+  it('rejects a ctx that cannot be a scope, naming the field', () => {
+    const { env: _env, ...noEnv } = full;
+    const { tenant: _t, tenant_id: _ti, ...noTenant } = full;
+    const cases: [unknown, string, RegExp, string][] = [
+      [null, '', /^ctx must be a TenantCtx object \(got null\)/, 'type'],
+      ['dev', '', /^ctx must be a TenantCtx object \(got "dev"\)/, 'type'],
+      [noEnv, '/env', /^ctx\.env is missing; .*tenantCtx\(\{env, tenant, team\?, user\?\}\)/, 'required'],
+      [{ ...full, env: 'dev:x' }, '/env', /^ctx\.env "dev:x" is not a valid identifier/, 'pattern'],
+      [{ ...full, env: 7 }, '/env', /^ctx\.env 7 is not a valid identifier/, 'pattern'],
+      [noTenant, '/tenant_id', /^ctx\.tenant_id is missing; /, 'required'],
+      [{ ...full, tenant: '', tenant_id: '' }, '/tenant_id', /^ctx\.tenant_id "" is not a valid/, 'pattern'],
+      [{ ...full, tenant: 'a:b', tenant_id: 'a:b' }, '/tenant_id', /^ctx\.tenant_id "a:b" is not/, 'pattern'],
+      [{ ...full, team: 'x y', team_id: 'x y' }, '/team_id', /^ctx\.team_id "x y" is not/, 'pattern'],
+      [{ ...noTenant, tenant: 'a b' }, '/tenant', /^ctx\.tenant "a b" is not/, 'pattern'],
+      [
+        { ...full, user: 'eve' },
+        '/user',
+        /^ctx\.user "eve" differs from ctx\.user_id "bob"; the legacy field must duplicate user_id/,
+        'consistency',
+      ],
+      [
+        { ...full, tenant: 'other' },
+        '/tenant',
+        /^ctx\.tenant "other" differs from ctx\.tenant_id/,
+        'consistency',
+      ],
+      [
+        { ...full, team: 'sales' },
+        '/team',
+        /^ctx\.team "sales" differs from ctx\.team_id "ops"/,
+        'consistency',
+      ],
+    ];
+    for (const [ctx, pointer, message, keyword] of cases) {
+      const problem = isolationScopeProblem(ctx);
+      expect(problem).toMatchObject({ pointer, keyword });
+      const err = scopeError(ctx);
+      expect(err.code).toBe('GT_TYPES_INVALID');
+      expect(err.field).toBe(pointer);
+      expect(err.issues).toStrictEqual([problem]);
+      expect(err.message).toMatch(message);
+    }
+  });
+
+  it('builds ids that tell every distinct scope apart', () => {
+    const id = (init: { team?: string; user?: string; env?: string }) =>
+      isolationScopeId(isolationScopeOf(tenantCtx({ env: init.env ?? 'dev', tenant: 'acme', ...init })));
+    expect(id({})).toBe('dev:acme::');
+    expect(id({ team: 'ops', user: 'bob' })).toBe('dev:acme:ops:bob');
+    const ids = [
+      id({}),
+      id({ team: '-' }),
+      id({ user: '-' }),
+      id({ team: 'a' }),
+      id({ user: 'a' }),
+      id({ team: 'a', user: 'a' }),
+      id({ env: 'prod' }),
+    ];
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

@@ -1,7 +1,8 @@
-import { TypesError } from './errors.js';
+import { describeValue, TypesError, type ValidationIssue } from './errors.js';
 import {
   type EnvId,
   type FlowId,
+  isValidId,
   type NodeId,
   parseEnvId,
   parseTeamId,
@@ -217,14 +218,114 @@ export function userOf(ctx: Pick<TenantCtx, 'user' | 'user_id'>): UserId | undef
   return ctx.user_id ?? ctx.user;
 }
 
-/** The isolation scope `{env, tenant, team?, user?}` of a context (absent team/user are left out). */
+/**
+ * The isolation scope `{env, tenant, team?, user?}` of a context (absent team/user are left out). Reads
+ * `tenant_id`, `team_id`, `user_id`, falling back to the legacy duplicates. Does not validate: for a ctx from
+ * outside, use {@link isolationScopeOf}.
+ */
 export function scopeOf(ctx: TenantCtx): IsolationScope {
-  const scope: IsolationScope = { env: ctx.env, tenant: ctx.tenant_id };
+  const scope: IsolationScope = { env: ctx.env, tenant: ctx.tenant_id ?? ctx.tenant };
   const team = teamOf(ctx);
   const user = userOf(ctx);
   if (team !== undefined) scope.team = team;
   if (user !== undefined) scope.user = user;
   return scope;
+}
+
+const HOW_TO_BUILD = 'tenantCtx({env, tenant, team?, user?}) from @greentic/types';
+
+/** The scope fields: the current one, its legacy duplicate, and whether a scope needs it. */
+const SCOPE_ID_FIELDS = [
+  ['tenant_id', 'tenant', true],
+  ['team_id', 'team', false],
+  ['user_id', 'user', false],
+] as const;
+
+function missing(field: string): ValidationIssue {
+  return {
+    pointer: `/${field}`,
+    message:
+      'is missing; state, sessions and secrets are isolated by env and tenant (and team and user), ' +
+      `so pass a complete TenantCtx (${HOW_TO_BUILD})`,
+    keyword: 'required',
+  };
+}
+
+function notAnId(field: string, value: unknown): ValidationIssue {
+  return {
+    pointer: `/${field}`,
+    message: `${describeValue(value)} is not a valid identifier ([A-Za-z0-9._-]+); fix the TenantCtx the call was made with`,
+    keyword: 'pattern',
+  };
+}
+
+/**
+ * Why `ctx` cannot serve as an isolation scope, or `undefined` when it can: it must be an object with a valid
+ * `env` and `tenant_id` (or legacy `tenant`), `team_id`/`user_id` (or legacy `team`/`user`) must be valid when
+ * present, and a legacy duplicate present next to its `*_id` field must equal it. Checks only these fields
+ * (`validateTenantCtx` checks the whole context) and allocates nothing when `ctx` is fine.
+ *
+ * `pointer` names the field (`/env`, `/tenant_id`, `/team` for a disagreeing legacy duplicate, `""` for a
+ * non-object); `message` goes after `ctx.<field>` (`is missing; …`).
+ */
+export function isolationScopeProblem(ctx: unknown): ValidationIssue | undefined {
+  if (typeof ctx !== 'object' || ctx === null) {
+    return {
+      pointer: '',
+      message: `must be a TenantCtx object (got ${describeValue(ctx)}); build one with ${HOW_TO_BUILD}`,
+      keyword: 'type',
+    };
+  }
+  const fields = ctx as Record<string, unknown>;
+  const env = fields.env;
+  if (env === undefined) return missing('env');
+  if (!isValidId(env)) return notAnId('env', env);
+  for (const [field, legacy, required] of SCOPE_ID_FIELDS) {
+    const current = fields[field];
+    const old = fields[legacy];
+    if (current !== undefined && old !== undefined && current !== old) {
+      return {
+        pointer: `/${legacy}`,
+        message:
+          `${describeValue(old)} differs from ctx.${field} ${describeValue(current)}; the legacy field must ` +
+          `duplicate ${field} (build the ctx with tenantCtx() from @greentic/types)`,
+        keyword: 'consistency',
+      };
+    }
+    const value = current ?? old;
+    if (value === undefined) {
+      if (required) return missing(field);
+    } else if (!isValidId(value)) {
+      return notAnId(current === undefined ? legacy : field, value);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The isolation scope of a context that may come from outside: {@link isolationScopeProblem}'s checks, then
+ * {@link scopeOf}. Throws `TypesError` `GT_TYPES_INVALID` whose message starts with the field
+ * (`ctx.env is missing; …`), whose `field` is its JSON pointer and whose `issues[0]` is the problem.
+ */
+export function isolationScopeOf(ctx: unknown): IsolationScope {
+  const problem = isolationScopeProblem(ctx);
+  if (problem !== undefined) {
+    const where = problem.pointer === '' ? 'ctx' : `ctx.${problem.pointer.slice(1)}`;
+    throw new TypesError('GT_TYPES_INVALID', `${where} ${problem.message}`, {
+      field: problem.pointer,
+      issues: [problem],
+    });
+  }
+  return scopeOf(ctx as TenantCtx);
+}
+
+/**
+ * A string that identifies a scope: `env:tenant:team:user`, absent parts empty (`dev:acme::`). For scopes of
+ * valid identifiers (as {@link isolationScopeOf} returns) distinct scopes have distinct ids: identifiers contain
+ * no `:` and are never empty, so an absent team never equals a team called `-` or anything else.
+ */
+export function isolationScopeId(scope: IsolationScope): string {
+  return `${scope.env}:${scope.tenant}:${scope.team ?? ''}:${scope.user ?? ''}`;
 }
 
 /** True when two scopes are the same env, tenant, team and user (absent only equals absent). */

@@ -13,25 +13,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type ReplyScope, type SessionData, type TenantCtx, tenantCtx } from '@greentic/types';
+import {
+  type ExpiryTestOptions,
+  expiryTimes,
+  freshStoreRunner,
+  rejectsWithCode,
+  sleep,
+  testCtx,
+  uniqueTenant,
+} from '@greentic/types/testing';
 import { describe, expect, it } from 'vitest';
-import { isSessionError, type SessionErrorCode } from '../errors.js';
+import { isSessionError } from '../errors.js';
 import type { SessionStore } from '../store.js';
 
-export interface SessionStoreContractOptions {
-  /** The short TTL expiry tests use, in ms (default 150). Raise it for a backend with coarse expiry. */
-  ttlMs?: number;
-  /** How long past `ttlMs` expiry tests wait before expecting an entry to be gone (default 150 ms). */
-  slackMs?: number;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** A fresh tenant id, so tests never see each other's data even on a shared backend. */
-const uniqueTenant = () => `t-${randomUUID().slice(0, 13)}`;
-
-function ctxOf(init: { env?: string; tenant: string; team?: string; user?: string }): TenantCtx {
-  return tenantCtx({ env: init.env ?? 'dev', tenant: init.tenant, team: init.team, user: init.user });
-}
+export type SessionStoreContractOptions = ExpiryTestOptions;
 
 function dataOf(ctx: TenantCtx, node = 'start', context: unknown = { step: 0 }): SessionData {
   return {
@@ -43,40 +38,17 @@ function dataOf(ctx: TenantCtx, node = 'start', context: unknown = { step: 0 }):
   };
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: SessionErrorCode): Promise<Error> {
-  const outcome = await promise.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a SessionError ${code}, but the call succeeded`);
-  const { error } = outcome;
-  if (!isSessionError(error, code)) {
-    throw new Error(`expected a SessionError ${code}, got ${String(error)}`, { cause: error });
-  }
-  expect(error.message.length).toBeGreaterThan(20);
-  return error;
-}
+const rejectsWith = rejectsWithCode(isSessionError, 'SessionError');
 
 export function sessionStoreContract(
   name: string,
   make: () => Promise<SessionStore>,
   opts: SessionStoreContractOptions = {},
 ): void {
-  const ttl = opts.ttlMs ?? 150;
-  const pastTtl = ttl + (opts.slackMs ?? 150);
+  const { ttl, pastTtl } = expiryTimes(opts);
 
-  /** Runs `body` with a fresh store and a fresh tenant, closing the store afterwards. */
-  async function withStore(
-    body: (store: SessionStore, t: { tenant: string; ctx: TenantCtx }) => Promise<void>,
-  ): Promise<void> {
-    const store = await make();
-    const tenant = uniqueTenant();
-    try {
-      await body(store, { tenant, ctx: ctxOf({ tenant, team: 'support', user: 'alice' }) });
-    } finally {
-      await store.close();
-    }
-  }
+  /** Runs `body` with a fresh store and a fresh tenant (user-level ctx), closing the store afterwards. */
+  const withStore = freshStoreRunner(make);
 
   describe(`SessionStore contract: ${name}`, () => {
     describe('sessions', () => {
@@ -344,7 +316,7 @@ export function sessionStoreContract(
 
       it('lists the waits of the ctx user only', () =>
         withStore(async (store, { tenant, ctx }) => {
-          const bob = ctxOf({ tenant, team: 'support', user: 'bob' });
+          const bob = testCtx({ tenant, team: 'support', user: 'bob' });
           const a1 = await store.create(ctx, dataOf(ctx));
           const a2 = await store.create(ctx, dataOf(ctx));
           const b1 = await store.create(bob, dataOf(bob));
@@ -360,7 +332,7 @@ export function sessionStoreContract(
             [{ conversation: 'c2', correlation: 'x' }, a2.key],
           ]);
           expect((await store.listWaitsForUser(bob)).map((w) => w.key)).toStrictEqual([b1.key]);
-          const nobody = ctxOf({ tenant, team: 'support', user: 'carol' });
+          const nobody = testCtx({ tenant, team: 'support', user: 'carol' });
           expect(await store.listWaitsForUser(nobody)).toStrictEqual([]);
         }));
 
@@ -465,13 +437,13 @@ export function sessionStoreContract(
         withStore(async (store, { tenant, ctx }) => {
           const created = await store.create(ctx, dataOf(ctx, 'mine'));
           const others = [
-            ctxOf({ tenant: uniqueTenant(), team: 'support', user: 'alice' }),
-            ctxOf({ env: 'prod', tenant, team: 'support', user: 'alice' }),
-            ctxOf({ tenant, team: 'sales', user: 'alice' }),
-            ctxOf({ tenant, user: 'alice' }),
-            ctxOf({ tenant, team: 'support', user: 'bob' }),
-            ctxOf({ tenant, team: 'support' }),
-            ctxOf({ tenant }),
+            testCtx({ tenant: uniqueTenant(), team: 'support', user: 'alice' }),
+            testCtx({ env: 'prod', tenant, team: 'support', user: 'alice' }),
+            testCtx({ tenant, team: 'sales', user: 'alice' }),
+            testCtx({ tenant, user: 'alice' }),
+            testCtx({ tenant, team: 'support', user: 'bob' }),
+            testCtx({ tenant, team: 'support' }),
+            testCtx({ tenant }),
           ];
           for (const other of others) {
             expect(await store.get(other, created.key)).toBeUndefined();
@@ -496,12 +468,12 @@ export function sessionStoreContract(
           const scope = { conversation: 'shared-conversation', thread: 't' };
           await store.registerWait(ctx, scope, created.key);
           const others = [
-            ctxOf({ tenant: uniqueTenant(), team: 'support', user: 'alice' }),
-            ctxOf({ env: 'prod', tenant, team: 'support', user: 'alice' }),
-            ctxOf({ tenant, team: 'sales', user: 'alice' }),
-            ctxOf({ tenant, user: 'alice' }),
-            ctxOf({ tenant, team: 'support', user: 'bob' }),
-            ctxOf({ tenant }),
+            testCtx({ tenant: uniqueTenant(), team: 'support', user: 'alice' }),
+            testCtx({ env: 'prod', tenant, team: 'support', user: 'alice' }),
+            testCtx({ tenant, team: 'sales', user: 'alice' }),
+            testCtx({ tenant, user: 'alice' }),
+            testCtx({ tenant, team: 'support', user: 'bob' }),
+            testCtx({ tenant }),
           ];
           for (const other of others) {
             expect(await store.findWait(other, scope)).toBeUndefined();
@@ -513,8 +485,8 @@ export function sessionStoreContract(
 
       it('keeps environments apart even with identical tenant, team, user and reply scope', () =>
         withStore(async (store, { tenant }) => {
-          const dev = ctxOf({ env: 'dev', tenant, team: 'support', user: 'alice' });
-          const prod = ctxOf({ env: 'prod', tenant, team: 'support', user: 'alice' });
+          const dev = testCtx({ env: 'dev', tenant, team: 'support', user: 'alice' });
+          const prod = testCtx({ env: 'prod', tenant, team: 'support', user: 'alice' });
           const scope = { conversation: 'c' };
           const inDev = await store.create(dev, dataOf(dev, 'dev-node'));
           const inProd = await store.create(prod, dataOf(prod, 'prod-node'));
@@ -529,8 +501,8 @@ export function sessionStoreContract(
 
       it('does not confuse an absent team with a team called "-"', () =>
         withStore(async (store, { tenant }) => {
-          const noTeam = ctxOf({ tenant, user: 'alice' });
-          const dashTeam = ctxOf({ tenant, team: '-', user: 'alice' });
+          const noTeam = testCtx({ tenant, user: 'alice' });
+          const dashTeam = testCtx({ tenant, team: '-', user: 'alice' });
           const created = await store.create(noTeam, dataOf(noTeam));
           await store.registerWait(noTeam, { conversation: 'c' }, created.key);
           expect(await store.get(dashTeam, created.key)).toBeUndefined();
@@ -540,11 +512,11 @@ export function sessionStoreContract(
       it('rejects session data whose tenant_ctx is of another scope than the ctx', () =>
         withStore(async (store, { tenant, ctx }) => {
           const mismatched = [
-            ctxOf({ tenant: uniqueTenant(), team: 'support', user: 'alice' }),
-            ctxOf({ env: 'prod', tenant, team: 'support', user: 'alice' }),
-            ctxOf({ tenant, team: 'sales', user: 'alice' }),
-            ctxOf({ tenant, team: 'support', user: 'bob' }),
-            ctxOf({ tenant, team: 'support' }),
+            testCtx({ tenant: uniqueTenant(), team: 'support', user: 'alice' }),
+            testCtx({ env: 'prod', tenant, team: 'support', user: 'alice' }),
+            testCtx({ tenant, team: 'sales', user: 'alice' }),
+            testCtx({ tenant, team: 'support', user: 'bob' }),
+            testCtx({ tenant, team: 'support' }),
           ];
           const created = await store.create(ctx, dataOf(ctx));
           for (const other of mismatched) {
@@ -699,7 +671,7 @@ export function sessionStoreContract(
     describe('close', () => {
       it('rejects calls after close and can be closed twice', async () => {
         const store = await make();
-        const ctx = ctxOf({ tenant: uniqueTenant() });
+        const ctx = testCtx({ tenant: uniqueTenant() });
         await store.close();
         await store.close();
         await rejectsWith(store.create(ctx, dataOf(ctx)), 'GT_SESSION_CLOSED');

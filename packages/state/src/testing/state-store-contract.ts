@@ -10,41 +10,23 @@
  * tenant ids, so stores may share one backend without interfering. Expiry is tested with real time (a backend
  * such as Redis cannot take a fake clock): a few tests sleep for `ttlMs + slackMs`, and they run concurrently.
  */
-import { randomUUID } from 'node:crypto';
-import { type TenantCtx, tenantCtx } from '@greentic/types';
+import type { TenantCtx } from '@greentic/types';
+import {
+  type ExpiryTestOptions,
+  expiryTimes,
+  freshStoreRunner,
+  rejectsWithCode,
+  sleep,
+  testCtx,
+  uniqueTenant,
+} from '@greentic/types/testing';
 import { describe, expect, it } from 'vitest';
-import { isStateError, type StateErrorCode } from '../errors.js';
+import { isStateError } from '../errors.js';
 import type { JsonValue, StateStore } from '../store.js';
 
-export interface StateStoreContractOptions {
-  /** The short TTL expiry tests use, in ms (default 150). Raise it for a backend with coarse expiry. */
-  ttlMs?: number;
-  /** How long past `ttlMs` expiry tests wait before expecting a document to be gone (default 150 ms). */
-  slackMs?: number;
-}
+export type StateStoreContractOptions = ExpiryTestOptions;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** A fresh tenant id, so tests never see each other's data even on a shared backend. */
-const uniqueTenant = () => `t-${randomUUID().slice(0, 13)}`;
-
-function ctxOf(init: { env?: string; tenant: string; team?: string; user?: string }): TenantCtx {
-  return tenantCtx({ env: init.env ?? 'dev', tenant: init.tenant, team: init.team, user: init.user });
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: StateErrorCode): Promise<Error> {
-  const outcome = await promise.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a StateError ${code}, but the call succeeded`);
-  const { error } = outcome;
-  if (!isStateError(error, code)) {
-    throw new Error(`expected a StateError ${code}, got ${String(error)}`, { cause: error });
-  }
-  expect(error.message.length).toBeGreaterThan(20);
-  return error;
-}
+const rejectsWith = rejectsWithCode(isStateError, 'StateError');
 
 const PREFIX = 'pack/qa/flow/main/run/r1';
 
@@ -53,21 +35,10 @@ export function stateStoreContract(
   make: () => Promise<StateStore>,
   opts: StateStoreContractOptions = {},
 ): void {
-  const ttl = opts.ttlMs ?? 150;
-  const pastTtl = ttl + (opts.slackMs ?? 150);
+  const { ttl, pastTtl } = expiryTimes(opts);
 
   /** Runs `body` with a fresh store and a fresh tenant (user-level ctx), closing the store afterwards. */
-  async function withStore(
-    body: (store: StateStore, t: { tenant: string; ctx: TenantCtx }) => Promise<void>,
-  ): Promise<void> {
-    const store = await make();
-    const tenant = uniqueTenant();
-    try {
-      await body(store, { tenant, ctx: ctxOf({ tenant, team: 'support', user: 'alice' }) });
-    } finally {
-      await store.close();
-    }
-  }
+  const withStore = freshStoreRunner(make);
 
   describe(`StateStore contract: ${name}`, () => {
     describe('documents', () => {
@@ -363,8 +334,8 @@ export function stateStoreContract(
 
       it('deletes every document of one prefix in one scope, and nothing else', () =>
         withStore(async (store, { tenant, ctx }) => {
-          const neighbour = ctxOf({ tenant: uniqueTenant(), team: 'support', user: 'alice' });
-          const teamLevel = ctxOf({ tenant, team: 'support' });
+          const neighbour = testCtx({ tenant: uniqueTenant(), team: 'support', user: 'alice' });
+          const teamLevel = testCtx({ tenant, team: 'support' });
           for (let i = 0; i < 25; i++) await store.set(ctx, 'p', `k${i}`, i);
           await store.set(ctx, 'p/sub', 'k0', 'sub');
           await store.set(ctx, 'pp', 'k0', 'pp');
@@ -448,13 +419,13 @@ export function stateStoreContract(
         withStore(async (store, { tenant, ctx }) => {
           await store.set(ctx, PREFIX, 'secret', { owner: 'alice' });
           const others = [
-            ctxOf({ tenant: uniqueTenant(), team: 'support', user: 'alice' }),
-            ctxOf({ env: 'prod', tenant, team: 'support', user: 'alice' }),
-            ctxOf({ tenant, team: 'sales', user: 'alice' }),
-            ctxOf({ tenant, team: 'support', user: 'bob' }),
-            ctxOf({ tenant, user: 'alice' }),
-            ctxOf({ tenant, team: 'support' }),
-            ctxOf({ tenant }),
+            testCtx({ tenant: uniqueTenant(), team: 'support', user: 'alice' }),
+            testCtx({ env: 'prod', tenant, team: 'support', user: 'alice' }),
+            testCtx({ tenant, team: 'sales', user: 'alice' }),
+            testCtx({ tenant, team: 'support', user: 'bob' }),
+            testCtx({ tenant, user: 'alice' }),
+            testCtx({ tenant, team: 'support' }),
+            testCtx({ tenant }),
           ];
           for (const other of others) {
             expect(await store.get(other, PREFIX, 'secret')).toBeUndefined();
@@ -475,9 +446,9 @@ export function stateStoreContract(
 
       it('keeps tenant-level, team-level and user-level state apart', () =>
         withStore(async (store, { tenant }) => {
-          const tenantLevel = ctxOf({ tenant });
-          const teamLevel = ctxOf({ tenant, team: 'support' });
-          const userLevel = ctxOf({ tenant, team: 'support', user: 'alice' });
+          const tenantLevel = testCtx({ tenant });
+          const teamLevel = testCtx({ tenant, team: 'support' });
+          const userLevel = testCtx({ tenant, team: 'support', user: 'alice' });
           await store.set(tenantLevel, 'cfg', 'k', 'tenant');
           await store.set(teamLevel, 'cfg', 'k', 'team');
           await store.set(userLevel, 'cfg', 'k', 'user');
@@ -491,10 +462,10 @@ export function stateStoreContract(
 
       it('does not confuse scopes whose ids would run together', () =>
         withStore(async (store, { tenant }) => {
-          const a = ctxOf({ env: 'dev', tenant: `${tenant}.x`, team: 'y' });
-          const b = ctxOf({ env: 'dev', tenant, team: 'x.y' });
-          const c = ctxOf({ env: 'dev', tenant, team: '-' });
-          const d = ctxOf({ env: 'dev', tenant });
+          const a = testCtx({ env: 'dev', tenant: `${tenant}.x`, team: 'y' });
+          const b = testCtx({ env: 'dev', tenant, team: 'x.y' });
+          const c = testCtx({ env: 'dev', tenant, team: '-' });
+          const d = testCtx({ env: 'dev', tenant });
           await store.set(a, 'p', 'k', 'a');
           await store.set(c, 'p', 'k', 'c');
           expect(await store.get(b, 'p', 'k')).toBeUndefined();
@@ -600,6 +571,25 @@ export function stateStoreContract(
           expect(await store.list(ctx, PREFIX)).toStrictEqual([]);
         }));
 
+      it('keeps a document within 128 levels of nesting, the path included', () =>
+        withStore(async (store, { ctx }) => {
+          const nested = (levels: number) => {
+            let value: unknown = 'bottom';
+            for (let i = 0; i < levels; i++) value = { d: value };
+            return value;
+          };
+          const path = '/d'.repeat(100);
+          await store.set(ctx, PREFIX, 'doc', nested(28), { path });
+          expect(await store.get(ctx, PREFIX, 'doc')).toStrictEqual(nested(128));
+          await rejectsWith(store.set(ctx, PREFIX, 'doc', nested(29), { path }), 'GT_STATE_INVALID');
+          await rejectsWith(store.set(ctx, PREFIX, 'doc', [nested(28)], { path }), 'GT_STATE_INVALID');
+          expect(await store.get(ctx, PREFIX, 'doc')).toStrictEqual(nested(128));
+          await store.set(ctx, PREFIX, 'doc', 1, { path: '/d'.repeat(128) });
+          expect(await store.get(ctx, PREFIX, 'doc', { path: '/d'.repeat(127) })).toStrictEqual({ d: 1 });
+          await rejectsWith(store.set(ctx, PREFIX, 'other', 1, { path: '/d'.repeat(129) }), 'GT_STATE_PATH');
+          expect(await store.list(ctx, PREFIX)).toStrictEqual(['doc']);
+        }));
+
       it('rejects a bad TTL or options', () =>
         withStore(async (store, { ctx }) => {
           for (const ttlMs of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '100' as unknown as number]) {
@@ -640,7 +630,7 @@ export function stateStoreContract(
     describe('close', () => {
       it('rejects calls after close and can be closed twice', async () => {
         const store = await make();
-        const ctx = ctxOf({ tenant: uniqueTenant() });
+        const ctx = testCtx({ tenant: uniqueTenant() });
         await store.close();
         await store.close();
         await rejectsWith(store.get(ctx, PREFIX, 'k'), 'GT_STATE_CLOSED');
