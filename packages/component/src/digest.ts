@@ -31,7 +31,12 @@ export function parseDigest(text: string): { algorithm: DigestAlgorithm; hex: st
 }
 
 /** Throws `GT_COMPONENT_DIGEST` unless `bytes` have the expected digest. */
-export function verifyDigest(bytes: Uint8Array, expected: string, component: string, what = 'component'): void {
+export function verifyDigest(
+  bytes: Uint8Array,
+  expected: string,
+  component: string,
+  what = 'component',
+): void {
   const { algorithm, hex } = parseDigest(expected);
   const actual = digestHex(algorithm, bytes);
   if (actual !== hex) {

@@ -24,7 +24,11 @@ export interface ComponentManifest {
   world: string;
   describe_export: string;
   config_schema: Record<string, unknown>;
-  operations: { name: string; input_schema: Record<string, unknown>; output_schema: Record<string, unknown> }[];
+  operations: {
+    name: string;
+    input_schema: Record<string, unknown>;
+    output_schema: Record<string, unknown>;
+  }[];
   default_operation?: string;
   supports: string[];
   profiles: { default?: string; supported: string[] };
@@ -91,7 +95,10 @@ function getValidator(): ValidateFunction {
 
 function issue(e: ErrorObject): string {
   const where = e.instancePath === '' ? '(root)' : e.instancePath;
-  const extra = e.keyword === 'additionalProperties' ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"` : '';
+  const extra =
+    e.keyword === 'additionalProperties'
+      ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"`
+      : '';
   return `${where}: ${e.message}${extra}`;
 }
 
@@ -121,7 +128,9 @@ function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw new ComponentError('GT_COMPONENT_MANIFEST', `${source} is not JSON: ${(cause as Error).message}`, { cause });
+    throw new ComponentError('GT_COMPONENT_MANIFEST', `${source} is not JSON: ${(cause as Error).message}`, {
+      cause,
+    });
   }
 }
 
@@ -149,6 +158,9 @@ export function capabilitiesOf(manifest: ComponentManifest | undefined): Compone
       delete: host.state?.delete === true,
     },
     http: host.http?.client === true,
-    wasi: { random: manifest.capabilities.wasi.random === true, clocks: manifest.capabilities.wasi.clocks === true },
+    wasi: {
+      random: manifest.capabilities.wasi.random === true,
+      clocks: manifest.capabilities.wasi.clocks === true,
+    },
   };
 }

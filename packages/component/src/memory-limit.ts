@@ -40,7 +40,9 @@ export interface MemoryPatchResult {
  */
 export function capMemory(module: Uint8Array, maxPages: number, component = 'component'): MemoryPatchResult {
   if (module[0] !== 0x00 || module[1] !== 0x61 || module[2] !== 0x73 || module[3] !== 0x6d) {
-    throw new ComponentError('GT_COMPONENT_LOAD', `core module of "${component}" is not a Wasm module`, { component });
+    throw new ComponentError('GT_COMPONENT_LOAD', `core module of "${component}" is not a Wasm module`, {
+      component,
+    });
   }
   const parts: Uint8Array[] = [module.subarray(0, 8)];
   let copyFrom = 8;
@@ -64,7 +66,11 @@ export function capMemory(module: Uint8Array, maxPages: number, component = 'com
     for (let m = 0n; m < count; m++) {
       const flags = module[p++]!;
       if (flags & 0x08) {
-        throw new ComponentError('GT_COMPONENT_ABI', `"${component}" uses custom memory page sizes, which this host does not support`, { component });
+        throw new ComponentError(
+          'GT_COMPONENT_ABI',
+          `"${component}" uses custom memory page sizes, which this host does not support`,
+          { component },
+        );
       }
       const [min, afterMin] = readU(module, p);
       p = afterMin;
@@ -87,7 +93,10 @@ export function capMemory(module: Uint8Array, maxPages: number, component = 'com
       writeU(newMax, body);
       memories.push({ min: Number(min), max: Number(newMax) });
     }
-    if (p !== bodyEnd) throw new ComponentError('GT_COMPONENT_LOAD', `memory section of "${component}" is malformed`, { component });
+    if (p !== bodyEnd)
+      throw new ComponentError('GT_COMPONENT_LOAD', `memory section of "${component}" is malformed`, {
+        component,
+      });
     const header: number[] = [5];
     writeU(BigInt(body.length), header);
     parts.push(Uint8Array.from(header), Uint8Array.from(body));
@@ -95,5 +104,5 @@ export function capMemory(module: Uint8Array, maxPages: number, component = 'com
     copyFrom = bodyEnd;
   }
   if (copyFrom < module.length) parts.push(module.subarray(copyFrom));
-  return { bytes: new Uint8Array(Buffer.concat(parts)), memories };
+  return { bytes: new Uint8Array(Buffer.concat(parts)) as Uint8Array<ArrayBuffer>, memories };
 }

@@ -66,8 +66,14 @@ async function main() {
   if (check) {
     const okWit = sameTree(wit, readTree(pkgWitDir));
     const okTypes = sameTree(generated, readTree(witTypesDir));
-    if (!okWit) console.error('packages/interfaces/wit differs from wit/: run node packages/interfaces/scripts/gen-wit-types.mjs');
-    if (!okTypes) console.error('packages/interfaces/wit-types is stale: run node packages/interfaces/scripts/gen-wit-types.mjs');
+    if (!okWit)
+      console.error(
+        'packages/interfaces/wit differs from wit/: run node packages/interfaces/scripts/gen-wit-types.mjs',
+      );
+    if (!okTypes)
+      console.error(
+        'packages/interfaces/wit-types is stale: run node packages/interfaces/scripts/gen-wit-types.mjs',
+      );
     process.exit(okWit && okTypes ? 0 : 1);
   }
   for (const [dir, files] of [
@@ -80,7 +86,9 @@ async function main() {
       writeFileSync(join(dir, name), bytes);
     }
   }
-  console.log(`wrote ${wit.size} WIT files to ${relative(process.cwd(), pkgWitDir)} and ${generated.size} type files to ${relative(process.cwd(), witTypesDir)}`);
+  console.log(
+    `wrote ${wit.size} WIT files to ${relative(process.cwd(), pkgWitDir)} and ${generated.size} type files to ${relative(process.cwd(), witTypesDir)}`,
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -61,7 +61,10 @@ export interface ComponentInvoker {
  * The Wasm host (`@greentic/component`) and MCP (`@greentic/mcp`) implement this interface.
  */
 export interface ComponentRegistry {
-  resolve(ref: ComponentRef, ctx: TenantCtx): ComponentInvoker | undefined | Promise<ComponentInvoker | undefined>;
+  resolve(
+    ref: ComponentRef,
+    ctx: TenantCtx,
+  ): ComponentInvoker | undefined | Promise<ComponentInvoker | undefined>;
 }
 
 /** A failure a component reports with a code the flow can route on. */

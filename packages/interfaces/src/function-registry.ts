@@ -59,7 +59,10 @@ export class FunctionComponentRegistry implements ComponentRegistry {
     if (opts.tenant === undefined) this.global.set(component, c);
     else {
       let m = this.perTenant.get(opts.tenant);
-      if (!m) this.perTenant.set(opts.tenant, (m = new Map()));
+      if (!m) {
+        m = new Map();
+        this.perTenant.set(opts.tenant, m);
+      }
       m.set(component, c);
     }
     return this;

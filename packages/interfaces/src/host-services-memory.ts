@@ -52,7 +52,9 @@ export class MemoryHostSecrets implements HostSecretsService {
 export class StubHostHttp implements HostHttpService {
   readonly requests: HostHttpRequest[] = [];
   constructor(
-    private readonly handler: (req: HostHttpRequest) => HostHttpResponse | Promise<HostHttpResponse> = () => ({
+    private readonly handler: (
+      req: HostHttpRequest,
+    ) => HostHttpResponse | Promise<HostHttpResponse> = () => ({
       status: 200,
       headers: [],
     }),
@@ -86,10 +88,7 @@ export interface MemoryHostServices extends HostServices {
 
 /** In-memory host services for tests and embedding; HTTP refuses unless a handler is given. */
 export function memoryHostServices(
-  opts: {
-    secrets?: Record<string, string | Uint8Array>;
-    http?: HostHttpService;
-  } = {},
+  opts: { secrets?: Record<string, string | Uint8Array>; http?: HostHttpService } = {},
 ): MemoryHostServices {
   return {
     state: new MemoryHostState(),

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { HostServiceError, memoryHostServices, StubHostHttp } from '../src/index.js';
 
 const call = { ctx: tenantCtx({ env: 'dev', tenant: 'acme' }), component: 'demo' };
-const key = (k: string) => ({ namespace: 'component/demo', key: k, qualified: `dev.acme:component/demo:${k}` });
+const key = (k: string) => ({
+  namespace: 'component/demo',
+  key: k,
+  qualified: `dev.acme:component/demo:${k}`,
+});
 
 describe('in-memory host services', () => {
   it('stores state under the qualified key and returns copies', () => {
@@ -28,9 +32,14 @@ describe('in-memory host services', () => {
 
   it('refuses HTTP unless a handler is configured', async () => {
     const s = memoryHostServices();
-    expect(() => s.http.send(call, { method: 'GET', url: 'https://a.example', headers: [] })).toThrow(HostServiceError);
+    expect(() => s.http.send(call, { method: 'GET', url: 'https://a.example', headers: [] })).toThrow(
+      HostServiceError,
+    );
     const stub = new StubHostHttp(() => ({ status: 204, headers: [] }));
-    expect(await stub.send(call, { method: 'GET', url: 'https://a.example', headers: [] })).toEqual({ status: 204, headers: [] });
+    expect(await stub.send(call, { method: 'GET', url: 'https://a.example', headers: [] })).toEqual({
+      status: 204,
+      headers: [],
+    });
     expect(stub.requests).toHaveLength(1);
   });
 });

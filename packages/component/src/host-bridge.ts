@@ -1,0 +1,288 @@
+import { type HostCall, HostServiceError, type HostServices } from '@greentic/interfaces';
+import { type TenantCtx, teamOf, userOf } from '@greentic/types';
+import { ComponentError, type SerializedComponentError } from './errors.js';
+import type { LoadedComponent } from './load.js';
+import {
+  egressDecision,
+  isValidSecretKey,
+  scopedSecretKey,
+  scopedStateKey,
+  stateKeyProblem,
+} from './policy.js';
+
+/** What the bridge answers a host import with (see worker/runtime.mjs). */
+export type HostResponse = { r: { tag: 'ok' | 'err'; val?: unknown } } | { e: SerializedComponentError };
+
+/** The call a host request belongs to. */
+export interface BridgeCall {
+  component: LoadedComponent;
+  ctx: TenantCtx;
+  signal: AbortSignal;
+  /** The first denial or host failure of the call: it fails the call whatever the component does next. */
+  failure?: ComponentError;
+}
+
+type WitCtx =
+  | {
+      env?: string;
+      tenant?: string;
+      tenantId?: string;
+      teamId?: string;
+      team?: string;
+      userId?: string;
+      user?: string;
+    }
+  | undefined;
+
+const MAX_LOG_FIELDS = 64;
+const MAX_LOG_VALUE = 4096;
+
+const ok = (val?: unknown): HostResponse => ({ r: { tag: 'ok', val } });
+const err = (val: unknown): HostResponse => ({ r: { tag: 'err', val } });
+
+/**
+ * Serves the host imports of running components on the main thread: checks every request against the component's
+ * capabilities, scopes every key to the caller's tenant, and calls the {@link HostServices}. A denial fails the call
+ * with `GT_COMPONENT_DENIED` (the component cannot catch and ignore it).
+ */
+export class HostBridge {
+  constructor(private readonly services: HostServices) {}
+
+  private fail(call: BridgeCall, error: ComponentError): HostResponse {
+    call.failure ??= error;
+    return { e: error.toJSON() };
+  }
+
+  private deny(call: BridgeCall, capability: string, resource: string, message: string): HostResponse {
+    return this.fail(
+      call,
+      new ComponentError('GT_COMPONENT_DENIED', `component "${call.component.id}": ${message}`, {
+        component: call.component.id,
+        capability,
+        resource,
+      }),
+    );
+  }
+
+  /** A `tenant-ctx` argument may only restate the caller's own scope (components cannot re-key tenant/team/user). */
+  private checkCtx(call: BridgeCall, what: string, ctx: WitCtx): HostResponse | undefined {
+    if (ctx === undefined || ctx === null) return undefined;
+    const mine = {
+      env: call.ctx.env,
+      tenant: call.ctx.tenant_id,
+      team: teamOf(call.ctx),
+      user: userOf(call.ctx),
+    };
+    const theirs = {
+      env: ctx.env,
+      tenant: ctx.tenantId ?? ctx.tenant,
+      team: ctx.teamId ?? ctx.team,
+      user: ctx.userId ?? ctx.user,
+    };
+    for (const k of ['env', 'tenant', 'team', 'user'] as const) {
+      if (theirs[k] !== mine[k]) {
+        return this.deny(
+          call,
+          'tenant',
+          `${k} "${theirs[k] ?? ''}"`,
+          `${what} names ${k} "${theirs[k] ?? '(none)'}" but the call runs for ${k} "${mine[k] ?? '(none)'}": a component can only act for its caller`,
+        );
+      }
+    }
+    return undefined;
+  }
+
+  private hostCall(call: BridgeCall): HostCall {
+    return { ctx: call.ctx, component: call.component.id, signal: call.signal };
+  }
+
+  private serviceError(
+    call: BridgeCall,
+    what: string,
+    e: unknown,
+    toErr: (e: HostServiceError) => unknown,
+  ): HostResponse {
+    if (e instanceof HostServiceError) return err(toErr(e));
+    if (e instanceof ComponentError) return this.fail(call, e);
+    return this.fail(
+      call,
+      new ComponentError(
+        'GT_COMPONENT_HOST',
+        `component "${call.component.id}": ${what} failed: ${(e as Error)?.message ?? e}`,
+        {
+          component: call.component.id,
+          cause: e,
+        },
+      ),
+    );
+  }
+
+  /** Answers one host import. May return a promise (the worker waits). */
+  handle(
+    call: BridgeCall,
+    method: string,
+    args: Record<string, unknown>,
+  ): HostResponse | Promise<HostResponse> {
+    switch (method) {
+      case 'state.read':
+      case 'state.write':
+      case 'state.delete':
+        return this.state(call, method.slice(6) as 'read' | 'write' | 'delete', args);
+      case 'secrets.get':
+        return this.secret(call, args.key);
+      case 'http.send':
+        return this.http(call, args);
+      case 'log':
+        this.log(call, args);
+        return ok('ok');
+      default:
+        return this.fail(
+          call,
+          new ComponentError(
+            'GT_COMPONENT_ABI',
+            `component "${call.component.id}" called an unknown host function ${method}`,
+            {
+              component: call.component.id,
+            },
+          ),
+        );
+    }
+  }
+
+  private async state(
+    call: BridgeCall,
+    op: 'read' | 'write' | 'delete',
+    args: Record<string, unknown>,
+  ): Promise<HostResponse> {
+    const key = args.key as string;
+    const bad = this.checkCtx(call, `state ${op} of "${key}"`, args.ctx as WitCtx);
+    if (bad) return bad;
+    if (!call.component.capabilities.state[op]) {
+      return this.deny(
+        call,
+        `state.${op}`,
+        String(key),
+        `state ${op} of "${key}" is not allowed: its manifest does not grant capabilities.host.state.${op}`,
+      );
+    }
+    const problem = stateKeyProblem(key);
+    if (problem) return err({ code: 'invalid_input', message: problem });
+    const scoped = scopedStateKey(call.ctx, call.component.id, key);
+    const hc = this.hostCall(call);
+    const toErr = (e: HostServiceError) => ({ code: e.code, message: e.message });
+    try {
+      if (op === 'read') {
+        const value = await this.services.state.read(hc, scoped);
+        return value === undefined
+          ? err({ code: 'not_found', message: `state key "${key}" has no value` })
+          : ok(value);
+      }
+      if (op === 'write') {
+        const bytes = args.bytes;
+        if (!(bytes instanceof Uint8Array))
+          return err({ code: 'invalid_input', message: 'state value must be bytes' });
+        await this.services.state.write(hc, scoped, bytes);
+        return ok('ok');
+      }
+      await this.services.state.delete(hc, scoped);
+      return ok('ok');
+    } catch (e) {
+      return this.serviceError(call, `state ${op} of "${key}"`, e, toErr);
+    }
+  }
+
+  private async secret(call: BridgeCall, rawKey: unknown): Promise<HostResponse> {
+    const key = String(rawKey);
+    if (!isValidSecretKey(key)) return err('invalid-key');
+    const scoped = scopedSecretKey(call.ctx, key);
+    if (!call.component.capabilities.secrets.has(scoped.key)) {
+      return this.deny(
+        call,
+        'secrets',
+        key,
+        `secret "${key}" is not in the component's allow-list (capabilities.host.secrets.required / secret_requirements)`,
+      );
+    }
+    try {
+      const value = await this.services.secrets.get(this.hostCall(call), scoped);
+      return ok(value);
+    } catch (e) {
+      return this.serviceError(call, `secret "${key}"`, e, (x) =>
+        x.code === 'not_found' ? 'not-found' : 'internal',
+      );
+    }
+  }
+
+  private async http(call: BridgeCall, args: Record<string, unknown>): Promise<HostResponse> {
+    const req = args.req as { method: string; url: string; headers: [string, string][]; body?: Uint8Array };
+    const options = args.options as { timeoutMs?: number; followRedirects?: boolean } | undefined;
+    const bad = this.checkCtx(call, `HTTP ${req.method} ${req.url}`, args.ctx as WitCtx);
+    if (bad) return bad;
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return err({ code: 'invalid_input', message: `"${req.url}" is not an absolute URL` });
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      return this.deny(
+        call,
+        'http',
+        url.protocol,
+        `outbound ${url.protocol} requests are not allowed (only http and https)`,
+      );
+    }
+    if (!call.component.capabilities.http) {
+      return this.deny(
+        call,
+        'http',
+        url.host,
+        `outbound HTTP to "${url.host}" is not allowed: its manifest does not grant capabilities.host.http.client`,
+      );
+    }
+    const decision = egressDecision(call.component.network, url);
+    if (!decision.allowed) return this.deny(call, 'http', url.host, decision.reason);
+    try {
+      const res = await this.services.http.send(this.hostCall(call), {
+        method: req.method,
+        url: url.href,
+        headers: req.headers,
+        body: req.body,
+        timeoutMs: options?.timeoutMs,
+        followRedirects: options?.followRedirects,
+      });
+      return ok({ status: res.status, headers: res.headers, body: res.body });
+    } catch (e) {
+      return this.serviceError(call, `HTTP ${req.method} ${url.origin}`, e, (x) => ({
+        code: x.code,
+        message: x.message,
+      }));
+    }
+  }
+
+  private log(call: BridgeCall, args: Record<string, unknown>): void {
+    const span = (args.span ?? {}) as {
+      sessionId?: string;
+      flowId?: string;
+      nodeId?: string;
+      provider?: string;
+    };
+    const fields: Record<string, string> = {};
+    for (const [k, v] of ((args.fields ?? []) as [string, string][]).slice(0, MAX_LOG_FIELDS)) {
+      fields[String(k)] = String(v).slice(0, MAX_LOG_VALUE);
+    }
+    try {
+      this.services.log.log(this.hostCall(call), {
+        span: {
+          flow_id: span.flowId,
+          node_id: span.nodeId,
+          session_id: span.sessionId,
+          provider: span.provider,
+        },
+        fields,
+      });
+    } catch {
+      // A log sink failure must not fail the component's call.
+    }
+  }
+}

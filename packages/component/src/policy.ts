@@ -1,0 +1,77 @@
+import type { ScopedSecretKey, ScopedStateKey } from '@greentic/interfaces';
+import { type NetworkPolicy, scopeOf, type TenantCtx } from '@greentic/types';
+
+/** Upstream SecretKey rule: `[a-zA-Z0-9._/-]`, no leading `/`, no `..`. */
+const SECRET_KEY = /^(?!\/)(?!.*\.\.)[A-Za-z0-9._\-/]+$/;
+
+export function isValidSecretKey(key: string): boolean {
+  return key.length > 0 && key.length <= 256 && SECRET_KEY.test(key);
+}
+
+/** A state key a component may name: 1-512 characters, no control characters. */
+export function stateKeyProblem(key: unknown): string | undefined {
+  if (typeof key !== 'string' || key.length === 0) return 'a state key must be a non-empty string';
+  if (key.length > 512) return `state key is ${key.length} characters long (at most 512)`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(key)) return 'a state key must not contain control characters';
+  return undefined;
+}
+
+/** `{env}.{tenant}[.{team}[.{user}]]`: the tenant part of every qualified key (upstream state key format). */
+export function scopePrefix(ctx: TenantCtx): string {
+  const s = scopeOf(ctx);
+  let p = `${s.env}.${s.tenant}`;
+  if (s.team !== undefined) p += `.${s.team}`;
+  if (s.user !== undefined) p += `${s.team === undefined ? '._' : ''}.${s.user}`;
+  return p;
+}
+
+/** The component's namespace and the qualified key the host stores under; the component supplies only `key`. */
+export function scopedStateKey(ctx: TenantCtx, component: string, key: string): ScopedStateKey {
+  const namespace = `component/${component}`;
+  return { namespace, key, qualified: `${scopePrefix(ctx)}:${namespace}:${key}` };
+}
+
+/** `secrets://{env}/{tenant}/{team or _}/{key}` with the canonical (lowercase) key. */
+export function scopedSecretKey(ctx: TenantCtx, key: string): ScopedSecretKey {
+  const s = scopeOf(ctx);
+  const canonical = key.toLowerCase();
+  return { key: canonical, uri: `secrets://${s.env}/${s.tenant}/${s.team ?? '_'}/${canonical}` };
+}
+
+function domainMatches(pattern: string, host: string): boolean {
+  const p = pattern.toLowerCase().replace(/\.$/, '');
+  if (p === '*') return true;
+  if (p.startsWith('*.')) return host.endsWith(p.slice(1));
+  return host === p || host.endsWith(`.${p}`);
+}
+
+/**
+ * Whether a network policy lets a component reach `url`. No policy denies everything. A destination is covered
+ * when its host matches a domain (exact, a parent domain, or `*.parent` for subdomains only) and its port and
+ * protocol are listed (an empty ports/protocols list allows any). An uncovered destination is denied when
+ * `deny_on_miss` is set, allowed otherwise (upstream semantics); an empty domain list covers nothing.
+ */
+export function egressDecision(
+  policy: NetworkPolicy | undefined,
+  url: URL,
+): { allowed: boolean; reason: string } {
+  const protocol = url.protocol.replace(/:$/, '');
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const port = url.port !== '' ? Number(url.port) : protocol === 'https' ? 443 : 80;
+  const target = `${host}:${port}`;
+  if (!policy)
+    return { allowed: false, reason: `no network policy is set for the component, so "${target}" is denied` };
+  const { domains = [], ports = [], protocols = [] } = policy.egress;
+  const covered =
+    domains.some((d) => domainMatches(d, host)) &&
+    (ports.length === 0 || ports.includes(port)) &&
+    (protocols.length === 0 || protocols.some((p) => p === protocol));
+  if (covered) return { allowed: true, reason: `"${target}" is in the allow list` };
+  if (!policy.deny_on_miss)
+    return { allowed: true, reason: `"${target}" is not listed and deny_on_miss is false` };
+  return {
+    allowed: false,
+    reason: `outbound HTTP to "${target}" is not allowed by the component's network policy`,
+  };
+}
