@@ -8,6 +8,7 @@ export type {
   InvokeOptions,
   OperationDescription,
 } from './component.js';
+export { CompositeComponentRegistry } from './composite-registry.js';
 export { FunctionComponentRegistry, type OperationFn } from './function-registry.js';
 export {
   type HostCall,

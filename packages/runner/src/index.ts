@@ -10,3 +10,4 @@ export {
 } from './engine/engine.js';
 export { RunnerError, type RunnerErrorCode } from './errors.js';
 export { envelopeFromInput, type InputDefaults } from './input.js';
+export { runnerHostServices, type RunnerHostServicesOptions } from './host-services.js';
