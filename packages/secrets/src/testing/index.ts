@@ -1,0 +1,1 @@
+export { type SecretsProviderFixture, secretsProviderContract } from './secrets-provider-contract.js';
