@@ -10,6 +10,7 @@ import {
 import type { ComponentRef, ComponentRegistry } from '@greentic/interfaces';
 import type { SessionStore } from '@greentic/session';
 import type { StateStore } from '@greentic/state';
+import { type Context, type GreenticSpan, GreenticTracer } from '@greentic/telemetry';
 import {
   type ChannelMessageEnvelope,
   type FlowId,
@@ -68,8 +69,27 @@ export interface TurnResult {
   expectedSeq?: number;
 }
 
+/** Options of one {@link FlowEngine.handleMessage} call. */
+export interface HandleMessageOptions {
+  /** Start new conversations with this flow instead of the default one. */
+  flowId?: string;
+  /** The message's sequence number in its conversation: old ones are `duplicate`, early ones `deferred`. */
+  seq?: number;
+  /**
+   * The number the sender gives a conversation's first message (e.g. 1). When set, a message numbered above it
+   * for a conversation that does not exist yet is `deferred` too. Unset: a new conversation accepts any number.
+   */
+  firstSeq?: number;
+  /** Trace context of the caller (extracted from HTTP or NATS headers): the turn span becomes its child. */
+  parent?: Context;
+  /** Apply a message that is ahead of its sequence anyway: the missing ones are given up on (they come back `duplicate`). */
+  allowGap?: boolean;
+}
+
 export interface EngineOptions {
   sessions: SessionStore;
+  /** Spans for turns and nodes (`greentic.turn`, `greentic.node`); a no-op until `initTelemetry` installs an SDK. */
+  tracer?: GreenticTracer;
   state: StateStore;
   components?: ComponentRegistry;
   /** Upper bound on nodes executed in one turn; a loop that never waits ends with GT_RUNNER_STEP_LIMIT. */
@@ -105,6 +125,8 @@ interface Turn {
   trail: string[];
   warnings: string[];
   steps: number;
+  /** The turn's span: node spans are its children. */
+  span?: GreenticSpan;
 }
 
 const QA_OPS = new Set(['questions', 'qa.process']);
@@ -137,6 +159,7 @@ export class FlowEngine {
   private readonly flows = new Map<string, FlowIR>();
   private defaultFlow?: string;
   private readonly maxSteps: number;
+  private readonly tracer: GreenticTracer;
   private readonly outboxSize: number;
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly templates = new WeakMap<object, ReturnType<typeof compileTemplate>>();
@@ -145,6 +168,7 @@ export class FlowEngine {
 
   constructor(private readonly opts: EngineOptions) {
     this.maxSteps = opts.maxStepsPerTurn ?? 100;
+    this.tracer = opts.tracer ?? new GreenticTracer();
     this.outboxSize = opts.outboxSize ?? 16;
   }
 
@@ -172,22 +196,47 @@ export class FlowEngine {
   }
 
   /** Handles one incoming message. Never throws for flow problems: they come back as `status: 'error'`. */
-  handleMessage(
-    msg: ChannelMessageEnvelope,
-    options: { flowId?: string; seq?: number } = {},
-  ): Promise<TurnResult> {
+  handleMessage(msg: ChannelMessageEnvelope, options: HandleMessageOptions = {}): Promise<TurnResult> {
     const scope = replyScopeOf(msg);
     const lane = `${msg.tenant.env}\u0000${msg.tenant.tenant_id}\u0000${msg.tenant.team_id ?? ''}\u0000${msg.tenant.user_id ?? ''}\u0000${replyScopeHash(scope)}`;
     const previous = this.queues.get(lane) ?? Promise.resolve();
     const run = previous.then(
-      () => this.runTurn(msg, scope, options.flowId, options.seq),
-      () => this.runTurn(msg, scope, options.flowId, options.seq),
+      () => this.tracedTurn(msg, scope, options),
+      () => this.tracedTurn(msg, scope, options),
     );
     this.queues.set(lane, run);
-    void run.finally(() => {
-      if (this.queues.get(lane) === run) this.queues.delete(lane);
-    });
+    // the caller gets `run` (and its rejection, when a store fails); this side chain must not reject unhandled
+    run
+      .finally(() => {
+        if (this.queues.get(lane) === run) this.queues.delete(lane);
+      })
+      .catch(() => {});
     return run;
+  }
+
+  /** One span per turn, around the run (not the wait in the conversation's queue). */
+  private tracedTurn(
+    msg: ChannelMessageEnvelope,
+    scope: ReplyScope,
+    options: HandleMessageOptions,
+  ): Promise<TurnResult> {
+    return this.tracer.withTurn(
+      {
+        tenant: msg.tenant,
+        flowId: options.flowId ?? this.defaultFlow,
+        channel: msg.channel,
+        messageId: msg.id,
+        sessionId: msg.session_id,
+        parent: options.parent,
+      },
+      async (span) => {
+        const r = await this.runTurn(msg, scope, options.flowId, options.seq, options, span);
+        if (r.flowId) span.setAttribute('greentic.flow.id', r.flowId);
+        if (r.sessionKey) span.setAttribute('greentic.session.id', r.sessionKey);
+        span.setRunStatus(r.status, r.error);
+        return r;
+      },
+    );
   }
 
   private async runTurn(
@@ -195,10 +244,12 @@ export class FlowEngine {
     scope: ReplyScope,
     flowId: string | undefined,
     seq: number | undefined,
+    order: Pick<HandleMessageOptions, 'allowGap' | 'firstSeq'> = {},
+    span?: GreenticSpan,
   ): Promise<TurnResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.tryTurn(msg, scope, flowId, seq);
+        return await this.tryTurn(msg, scope, flowId, seq, order, span);
       } catch (e) {
         // Another runner saved this conversation first: reload and apply the turn on top of its result.
         if (isConflict(e) && attempt < 5) continue;
@@ -224,6 +275,8 @@ export class FlowEngine {
     scope: ReplyScope,
     flowId: string | undefined,
     seq: number | undefined,
+    order: Pick<HandleMessageOptions, 'allowGap' | 'firstSeq'> = {},
+    span?: GreenticSpan,
   ): Promise<TurnResult> {
     const ctx = msg.tenant;
     const { sessions } = this.opts;
@@ -246,8 +299,11 @@ export class FlowEngine {
 
     const seen = record.outbox.find((o) => o.id === msg.id);
     if (seen) return this.replay(seen, record, session?.key, warnings);
-    if (seq !== undefined && record.seq !== undefined) {
-      if (seq <= record.seq) {
+    // a conversation that does not exist yet waits for its first message (when the caller says which number that is)
+    const applied =
+      record.seq ?? (session === undefined && order.firstSeq !== undefined ? order.firstSeq - 1 : undefined);
+    if (seq !== undefined && applied !== undefined) {
+      if (record.seq !== undefined && seq <= record.seq) {
         return {
           status: 'duplicate',
           replies: [],
@@ -257,7 +313,7 @@ export class FlowEngine {
           sessionKey: session?.key,
         };
       }
-      if (seq > record.seq + 1) {
+      if (seq > applied + 1 && !order.allowGap) {
         return {
           status: 'deferred',
           replies: [],
@@ -265,12 +321,13 @@ export class FlowEngine {
           trail: [],
           warnings,
           sessionKey: session?.key,
-          expectedSeq: record.seq + 1,
+          expectedSeq: applied + 1,
         };
       }
     }
 
     const turn = this.newTurn(msg, record.state);
+    turn.span = span;
     turn.warnings.push(...warnings);
     let result: TurnResult;
     let run = record.run;
@@ -464,7 +521,26 @@ export class FlowEngine {
         continue;
       }
 
-      const result = await this.runNode(turn, flow, node, frame, resume);
+      const ref = BUILTIN_OPS.has(node.op) ? undefined : componentRef(node);
+      const result = await this.tracer.withNode(
+        {
+          parent: turn.span?.context,
+          flowId: flow.id,
+          nodeId: node.id,
+          op: node.op,
+          ...(ref ? { component: ref.component, operation: ref.operation } : {}),
+        },
+        async (span) => {
+          const r = await this.runNode(turn, flow, node, frame, resume);
+          span.setRunStatus(
+            r.park ? 'pending' : r.status,
+            r.status === 'error'
+              ? (r.output as { error?: { code?: string; message?: string } }).error
+              : undefined,
+          );
+          return r;
+        },
+      );
       resume = false;
       if (result.park) return { status: 'pending', reason: result.park.reason };
 
@@ -821,9 +897,11 @@ export class FlowEngine {
       );
     }
     const raw =
-      ref.kind === 'component' && isRecord(node.payload) && 'input' in node.payload
-        ? node.payload.input
-        : node.payload;
+      node.op === 'mcp.exec' && isRecord(node.payload)
+        ? (node.payload.args ?? {})
+        : ref.kind === 'component' && isRecord(node.payload) && 'input' in node.payload
+          ? node.payload.input
+          : node.payload;
     const payload = this.render(
       turn,
       flow,
