@@ -1,13 +1,91 @@
+export {
+  type ConsumerStats,
+  RunnerConsumer,
+  type RunnerConsumerOptions,
+  type TurnHandler,
+} from './bus/consumer.js';
+export {
+  type BusTopology,
+  type ConsumerSettings,
+  ensureConsumer,
+  ensureStreams,
+  streamConfigs,
+} from './bus/jetstream.js';
+export {
+  type Claim,
+  type ClaimOptions,
+  type IngressLedger,
+  MemoryIngressLedger,
+  RedisIngressLedger,
+} from './bus/ledger.js';
+export { decodeEnvelope, type EgressMessage, egressMessages } from './bus/messages.js';
+export {
+  IngressPublisher,
+  type IngressPublisherOptions,
+  type PublishIngressOptions,
+  type PublishIngressResult,
+} from './bus/publisher.js';
+export {
+  conversationKey,
+  dlqSubject,
+  egressMsgId,
+  egressSubject,
+  HEADERS,
+  ingressFilter,
+  ingressMsgId,
+  ingressSubject,
+  NO_TEAM,
+  type SubjectParts,
+  sanitizeToken,
+  subjectParts,
+} from './bus/subjects.js';
+export {
+  extractTrace,
+  ingressTraceContext,
+  injectTrace,
+  newTraceparent,
+  type TraceContext,
+} from './bus/trace.js';
 export { type CliIO, runRunnerCli } from './cli.js';
+export {
+  DEFAULT_CONFIG,
+  ENV_OVERRIDES,
+  type LoadConfigOptions,
+  loadRunnerConfig,
+  type RunnerConfig,
+  type RunnerConfigInput,
+  redactUrl,
+} from './config/config.js';
+export { RUNNER_CONFIG_SCHEMA } from './config/schema.js';
+export { connectNats, connectRedis } from './daemon/connect.js';
+export {
+  consumerOf,
+  type DaemonStatus,
+  RunnerDaemon,
+  type RunnerDaemonOptions,
+  topologyOf,
+} from './daemon/daemon.js';
+export { adminGate, isLoopback } from './daemon/http.js';
+export { jsonLogger, type Logger } from './daemon/log.js';
+export {
+  defaultStoreFactory,
+  memoryStores,
+  type RunnerStores,
+  redisStores,
+  type StoreFactory,
+} from './daemon/stores.js';
 export {
   componentRef,
   type EngineOptions,
   FlowEngine,
+  type FlowRef,
+  type FlowSource,
+  type HandleMessageOptions,
   isBuiltinOp,
   type OutboundMessage,
   type TurnResult,
   type TurnStatus,
 } from './engine/engine.js';
 export { RunnerError, type RunnerErrorCode } from './errors.js';
+export { type RunnerHostServicesOptions, runnerHostServices } from './host-services.js';
 export { envelopeFromInput, type InputDefaults } from './input.js';
-export { runnerHostServices, type RunnerHostServicesOptions } from './host-services.js';

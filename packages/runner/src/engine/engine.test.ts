@@ -527,3 +527,64 @@ nodes:
     ).toEqual([]);
   });
 });
+
+describe('FlowEngine: versioned flow sources', () => {
+  const v = (greeting: string, extraNode = '') =>
+    loadFlow(`
+id: greet
+type: messaging
+nodes:
+  ask:
+    questions: { questions: [{ id: name, prompt: "${greeting}, your name?" }] }
+    routing: [{ to: say }]
+  say:
+    template: "${greeting} {{state.name}}"
+    routing: out
+${extraNode}`);
+
+  function source(versions: Record<string, ReturnType<typeof v>>, current: { v: string }) {
+    return {
+      entry: () => ({ flow: versions[current.v]!, version: current.v }),
+      get: (_ctx: unknown, _id: string, version?: string) => {
+        const f = versions[version ?? current.v];
+        return f ? { flow: f, version: version ?? current.v } : undefined;
+      },
+      list: () => ['greet'],
+    };
+  }
+
+  it('finishes a parked conversation on the version it started on, while new ones use the new version', async () => {
+    const versions = { '1.0.0': v('Hello'), '2.0.0': v('Howdy') };
+    const current = { v: '1.0.0' };
+    const engine = new FlowEngine({
+      sessions: new MemorySessionStore(),
+      state: new MemoryStateStore(),
+      flows: source(versions, current),
+    });
+    expect(texts(await engine.handleMessage(message('hi', { conversation: 'old' })))).toEqual([
+      'Hello, your name?',
+    ]);
+    current.v = '2.0.0';
+    expect(texts(await engine.handleMessage(message('hi', { conversation: 'new' })))).toEqual([
+      'Howdy, your name?',
+    ]);
+    expect(texts(await engine.handleMessage(message('Ada', { conversation: 'old' })))).toEqual(['Hello Ada']);
+  });
+
+  it('moves a parked conversation to the current version when its own was unloaded and its node still exists', async () => {
+    const versions: Record<string, ReturnType<typeof v>> = { '1.0.0': v('Hello') };
+    const current = { v: '1.0.0' };
+    const engine = new FlowEngine({
+      sessions: new MemorySessionStore(),
+      state: new MemoryStateStore(),
+      flows: source(versions, current),
+    });
+    await engine.handleMessage(message('hi'));
+    versions['2.0.0'] = v('Howdy');
+    delete versions['1.0.0'];
+    current.v = '2.0.0';
+    const r = await engine.handleMessage(message('Ada'));
+    expect(texts(r)).toEqual(['Howdy Ada']);
+    expect(r.warnings.join()).toMatch(/continues on version 2.0.0/);
+  });
+});

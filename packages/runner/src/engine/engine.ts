@@ -86,7 +86,29 @@ export interface HandleMessageOptions {
   allowGap?: boolean;
 }
 
+/** A flow as a run uses it: the IR and the version (e.g. the pack version) it belongs to. */
+export interface FlowRef {
+  flow: FlowIR;
+  /** The version of the pack (or flow set) the flow came from; parked runs stay on it. */
+  version?: string;
+}
+
+/**
+ * Where the engine finds flows. The default is the engine's own map (`registerFlow`); the runner plugs in its
+ * per-tenant pack registry so each tenant runs its own packs and parked conversations keep the version they started on.
+ */
+export interface FlowSource {
+  /** The flow that starts a new conversation for this tenant and channel (or `flowId` when the caller names one). */
+  entry(ctx: TenantCtx, channel: string, flowId?: string): FlowRef | undefined;
+  /** A flow by id: in `version` when given (a parked run's), else the tenant's current version. */
+  get(ctx: TenantCtx, flowId: string, version?: string): FlowRef | undefined;
+  /** Flow ids the tenant can use, for error messages. */
+  list(ctx: TenantCtx): string[];
+}
+
 export interface EngineOptions {
+  /** Where flows come from; defaults to the flows given to `registerFlow`. */
+  flows?: FlowSource;
   sessions: SessionStore;
   /** Spans for turns and nodes (`greentic.turn`, `greentic.node`); a no-op until `initTelemetry` installs an SDK. */
   tracer?: GreenticTracer;
@@ -125,6 +147,8 @@ interface Turn {
   trail: string[];
   warnings: string[];
   steps: number;
+  /** The version of the flows the run uses (a parked run keeps the one it started on). */
+  version?: string;
   /** The turn's span: node spans are its children. */
   span?: GreenticSpan;
 }
@@ -159,6 +183,7 @@ export class FlowEngine {
   private readonly flows = new Map<string, FlowIR>();
   private defaultFlow?: string;
   private readonly maxSteps: number;
+  private readonly source: FlowSource;
   private readonly tracer: GreenticTracer;
   private readonly outboxSize: number;
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -168,6 +193,17 @@ export class FlowEngine {
 
   constructor(private readonly opts: EngineOptions) {
     this.maxSteps = opts.maxStepsPerTurn ?? 100;
+    this.source = opts.flows ?? {
+      entry: (_ctx, _channel, flowId) => {
+        const f = this.flows.get(flowId ?? this.defaultFlow ?? '');
+        return f ? { flow: f } : undefined;
+      },
+      get: (_ctx, flowId) => {
+        const f = this.flows.get(flowId);
+        return f ? { flow: f } : undefined;
+      },
+      list: () => [...this.flows.keys()],
+    };
     this.tracer = opts.tracer ?? new GreenticTracer();
     this.outboxSize = opts.outboxSize ?? 16;
   }
@@ -331,19 +367,37 @@ export class FlowEngine {
     turn.warnings.push(...warnings);
     let result: TurnResult;
     let run = record.run;
-    let rootFlow = run ? this.flows.get(run.flow) : undefined;
-    if (run && !rootFlow) {
-      turn.warnings.push(
-        `flow "${run.flow}" of the parked conversation is no longer registered; starting afresh`,
-      );
-      run = undefined;
+    let rootFlow: FlowIR | undefined;
+    if (run) {
+      const pinned = this.source.get(ctx, run.flow, run.version);
+      if (pinned) {
+        rootFlow = pinned.flow;
+        turn.version = run.version;
+      } else {
+        const migrated = this.migrate(ctx, run);
+        if (migrated) {
+          turn.warnings.push(
+            `version ${run.version ?? '(unversioned)'} of flow "${run.flow}" is no longer loaded; the conversation continues on version ${migrated.version ?? '(unversioned)'} at the same node`,
+          );
+          run.version = migrated.version;
+          rootFlow = migrated.flow;
+          turn.version = migrated.version;
+        } else {
+          turn.warnings.push(
+            `flow "${run.flow}" (version ${run.version ?? 'unversioned'}) of the parked conversation is no longer loaded and its nodes are gone from the current version; starting afresh`,
+          );
+          run = undefined;
+        }
+      }
     }
     if (!run) {
-      const id = flowId ?? this.defaultFlow;
-      rootFlow = id === undefined ? undefined : this.flows.get(id);
+      const entry = this.source.entry(ctx, msg.channel, flowId);
+      rootFlow = entry?.flow;
+      turn.version = entry?.version;
       if (rootFlow)
         run = {
           flow: rootFlow.id,
+          ...(entry?.version !== undefined ? { version: entry.version } : {}),
           frames: [{ flow: rootFlow.id, node: entryNode(rootFlow, msg.channel), outputs: {}, prev: null }],
         };
     }
@@ -354,7 +408,7 @@ export class FlowEngine {
         id ?? '',
         new RunnerError(
           'GT_RUNNER_FLOW_NOT_FOUND',
-          `no flow "${id ?? '(default)'}" is registered (registered: ${[...this.flows.keys()].join(', ') || 'none'})`,
+          `no flow "${id ?? '(default)'}" is registered for tenant "${ctx.tenant_id}" (registered: ${this.source.list(ctx).join(', ') || 'none'})`,
         ),
       );
       record.run = undefined;
@@ -425,6 +479,20 @@ export class FlowEngine {
     return result;
   }
 
+  /**
+   * A parked run whose version was unloaded moves to the tenant's current version when every flow and node of its
+   * call stack still exists there (same ids); otherwise it cannot continue.
+   */
+  private migrate(ctx: TenantCtx, run: RunSnapshot): FlowRef | undefined {
+    const current = this.source.get(ctx, run.flow);
+    if (!current) return undefined;
+    for (const frame of run.frames) {
+      const f = this.source.get(ctx, frame.flow, current.version)?.flow;
+      if (!f || !Object.hasOwn(f.nodes, frame.node)) return undefined;
+    }
+    return current;
+  }
+
   private replay(
     entry: OutboxEntry,
     record: ConversationRecord,
@@ -493,7 +561,7 @@ export class FlowEngine {
     let resume = resuming;
     for (;;) {
       const frame = snap.frames[snap.frames.length - 1]!;
-      const flow = this.flows.get(frame.flow);
+      const flow = this.source.get(turn.ctx, frame.flow, turn.version)?.flow;
       if (!flow)
         throw new RunnerError('GT_RUNNER_FLOW_NOT_FOUND', `flow "${frame.flow}" is not registered`, {
           flow: frame.flow,
@@ -563,7 +631,7 @@ export class FlowEngine {
         }
         snap.frames.pop();
         const parent = snap.frames[snap.frames.length - 1]!;
-        const pflow = this.flows.get(parent.flow)!;
+        const pflow = this.source.get(turn.ctx, parent.flow, turn.version)!.flow;
         const pnode = pflow.nodes[parent.node]!;
         const output = cur.result.output;
         parent.outputs[pnode.id] = output;
@@ -576,7 +644,7 @@ export class FlowEngine {
     const p = this.render(turn, flow, node, frame, node.payload) as Record<string, unknown> | undefined;
     const target =
       typeof p?.flow_id === 'string' ? p.flow_id : typeof p?.flow === 'string' ? p.flow : undefined;
-    const child = target === undefined ? undefined : this.flows.get(target);
+    const child = target === undefined ? undefined : this.source.get(turn.ctx, target, turn.version)?.flow;
     if (!child) {
       throw new RunnerError(
         'GT_RUNNER_FLOW_NOT_FOUND',

@@ -29,6 +29,8 @@ export interface OutboxEntry {
 /** The call stack of a run: the last frame is the flow currently running. */
 export interface RunSnapshot {
   flow: string;
+  /** The version of the flows (pack version) the run started on; it finishes on it while that version is loaded. */
+  version?: string;
   frames: Frame[];
 }
 
