@@ -5,6 +5,11 @@ export {
   MemorySessionStore,
   type MemorySessionStoreOptions,
 } from './memory.js';
+export {
+  type RedisSessionConnectOptions,
+  RedisSessionStore,
+  type RedisSessionStoreOptions,
+} from './redis.js';
 export type {
   CreateSessionOptions,
   RegisterWaitOptions,

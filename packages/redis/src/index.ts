@@ -1,0 +1,15 @@
+export {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_NAMESPACE,
+  describeOptions,
+  describeTarget,
+  isRedisClient,
+  MIN_REDIS_VERSION,
+  msProblem,
+  namespaceProblem,
+  type OpenedRedis,
+  openRedis,
+  quitRedis,
+  type RedisTarget,
+  redactUrl,
+} from './connection.js';
