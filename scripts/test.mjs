@@ -10,6 +10,15 @@ const bin = (n) => join(root, 'node_modules', '.bin', n);
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', cwd: root }).status ?? 1;
 const step = (m) => process.stderr.write(`\n[test] ${m}\n`);
 
+step('test machine: Debian packages the suite drives (Chromium, an OCI registry, skopeo)');
+// Installed here, before any test runs, so no test spends its time budget in apt-get.
+for (const script of [['scripts/ensure-chromium.mjs'], ['scripts/oci-registry.mjs', 'install']]) {
+  if (run(process.execPath, script) !== 0) {
+    process.stderr.write(`[test] ${script.join(' ')} failed: the browser and registry tests need it\n`);
+    process.exit(1);
+  }
+}
+
 step('lint (biome)');
 if (run(bin('biome'), ['check', '.']) !== 0) process.exit(1);
 
