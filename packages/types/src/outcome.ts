@@ -38,9 +38,12 @@ export interface GreenticError {
 export interface OutcomeDone<T> {
   Done: T;
 }
-/** `Outcome::Pending{reason, expected_input?}`: waiting for external input. */
+/**
+ * `Outcome::Pending{reason, expected_input?}`: waiting for external input. `reply` is a Greentic-TS extension (upstream
+ * ignores unknown fields): what to tell the user while waiting, e.g. a consent link or a card.
+ */
 export interface OutcomePending {
-  Pending: { reason: string; expected_input?: string[] };
+  Pending: { reason: string; expected_input?: string[]; reply?: unknown };
 }
 /** `Outcome::Error{code, message}`. */
 export interface OutcomeError {

@@ -588,3 +588,45 @@ ${extraNode}`);
     expect(r.warnings.join()).toMatch(/continues on version 2.0.0/);
   });
 });
+
+describe('FlowEngine: components that park the conversation', () => {
+  it('sends the reply a Pending outcome carries and tells the component where the conversation is', async () => {
+    const seen: unknown[] = [];
+    const components = new FunctionComponentRegistry().register('oauth', {
+      oauth: (_input, env) => {
+        seen.push(env.metadata?.conversation);
+        if (env.metadata?.resumed) return { handle: 'h1' };
+        return {
+          Pending: { reason: 'oauth consent', reply: { text: 'Sign in: https://idp.example/authorize' } },
+        };
+      },
+    });
+    const { engine } = engineWith(
+      [
+        `
+id: login
+type: messaging
+nodes:
+  auth:
+    oauth: { provider: google }
+    routing: [{ to: ok }]
+  ok:
+    template: "signed in with {{prev.handle}}"
+    routing: out
+`,
+      ],
+      { components },
+    );
+    const first = await engine.handleMessage(message('hi', { conversation: 'c-oauth' }));
+    expect(first.status).toBe('pending');
+    expect(texts(first)).toEqual(['Sign in: https://idp.example/authorize']);
+    expect(seen[0]).toEqual({
+      reply_scope: { conversation: 'c-oauth' },
+      channel: 'test',
+      session_id: 'c-oauth',
+    });
+    expect(
+      texts(await engine.handleMessage(message('', { conversation: 'c-oauth', action: 'oauth.consent' }))),
+    ).toEqual(['signed in with h1']);
+  });
+});

@@ -994,7 +994,15 @@ export class FlowEngine {
             component_id: ref.component,
             attempt: 1,
             payload,
-            metadata: resuming ? { resumed: true, input: turn.entry.input } : undefined,
+            metadata: {
+              ...(resuming ? { resumed: true, input: turn.entry.input } : {}),
+              // where the conversation is, so a component that parks it (e.g. OAuth consent) can resume it later
+              conversation: {
+                reply_scope: replyScopeOf(turn.msg),
+                channel: turn.msg.channel,
+                session_id: turn.msg.session_id,
+              },
+            },
           },
           { signal: ac.signal, deadline: Date.now() + timeout },
         ),
@@ -1003,8 +1011,11 @@ export class FlowEngine {
         ),
       ]);
       if ('Done' in outcome) return { status: 'ok', output: outcome.Done, resumedByMessage: resuming };
-      if ('Pending' in outcome)
+      if ('Pending' in outcome) {
+        // a component that parks the conversation may say why to the user (a consent link, a card)
+        if (outcome.Pending.reply !== undefined) this.reply(turn, outcome.Pending.reply);
         return { park: { reason: outcome.Pending.reason }, status: 'pending', output: null };
+      }
       return errorResult(outcome.Error.code, outcome.Error.message);
     } catch (e) {
       const timedOut = ac.signal.aborted;
