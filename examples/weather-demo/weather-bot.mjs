@@ -1,10 +1,9 @@
 // The weather demo's wiring, shared by demo.mjs and the tests: build the weather tool (cached), load it into the
 // sandboxed component host with a real HTTP client, and run the weather flow with the flow engine.
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ComponentHost, WasmComponentRegistry } from '@greentic/component';
-import { buildComponent, splitManifest } from '@greentic/component-cli';
+import { ComponentHost, fetchHostHttp, WasmComponentRegistry } from '@greentic/component';
+import { buildComponent } from '@greentic/component-cli';
 import { loadFlowFile } from '@greentic/flow';
 import { FlowEngine, runnerHostServices } from '@greentic/runner';
 import { MemorySessionStore } from '@greentic/session';
@@ -25,19 +24,19 @@ export function buildWeatherTool(options = {}) {
 }
 
 /**
- * Loads the built weather tool into a component host (worker sandbox; the runner's host services: `fetch` for
- * outbound HTTP, which the host limits to the manifest's network policy) and returns the host and the registry the
- * engine resolves `component.exec: {component: weather}` with.
+ * Loads the built weather tool into a component host (worker sandbox; the runner's host services with
+ * `fetchHostHttp()` for outbound HTTP, which the host limits to the network policy in the manifest's
+ * `x-greentic.network`) and returns the host and the registry the engine resolves `component.exec: {component: weather}` with.
  * @param {{wasmPath: string, manifestPath: string}} built
  * @param {{network?: import('@greentic/types').NetworkPolicy, hostOptions?: object}} [options]
  *   `network` replaces the manifest's policy (the tests use it to check a denial).
  */
 export async function loadWeatherTool(built, options = {}) {
-  const split = splitManifest(JSON.parse(readFileSync(built.manifestPath, 'utf8')), built.manifestPath);
   const logs = [];
   const host = new ComponentHost({
     services: runnerHostServices({
       state: new MemoryStateStore(),
+      http: fetchHostHttp(),
       log: (_call, record) => logs.push(record.fields),
     }),
     ...options.hostOptions,
@@ -46,8 +45,8 @@ export async function loadWeatherTool(built, options = {}) {
   const component = await registry.register({
     id: 'weather',
     path: built.wasmPath,
-    manifest: split.manifest,
-    network: options.network ?? split.network,
+    manifest: built.manifestPath,
+    network: options.network,
   });
   return { host, registry, component, logs };
 }

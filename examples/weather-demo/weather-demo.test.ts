@@ -183,7 +183,9 @@ describe('the weather flow with the Wasm weather tool', () => {
     expect(built.world).toBe('greentic:component/tool@0.6.0');
     expect(built.sha256).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(loaded.component.world).toBe('tool');
+    // the policy comes from the manifest's x-greentic.network, read by the host itself
     expect(loaded.component.network?.egress.domains).toContain('127.0.0.1');
+    expect(loaded.component.network?.deny_on_miss).toBe(true);
   });
 
   it('asks for the city on /weather, then answers with the forecast', async () => {

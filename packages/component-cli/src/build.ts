@@ -332,8 +332,7 @@ export async function buildComponent(dir: string, options: BuildOptions = {}): P
   };
   const manifestPath = join(outDir, MANIFEST_FILE);
   validateManifest(built, `${project.manifestPath} (completed by the build)`);
-  const withNetwork = project.network ? { ...built, network: project.network } : built;
-  writeFileSync(manifestPath, `${JSON.stringify(withNetwork, null, 2)}\n`);
+  writeFileSync(manifestPath, `${JSON.stringify(built, null, 2)}\n`);
 
   return {
     id: project.id,

@@ -10,7 +10,6 @@ export {
 } from './build.js';
 export { type ComponentCliIO, EXIT_FAILED, EXIT_OK, EXIT_USAGE, runComponentCli } from './cli.js';
 export { ComponentCliError, type ComponentCliErrorCode } from './errors.js';
-export { FetchHostHttp, type FetchHostHttpOptions } from './http.js';
 export {
   type ComponentInfo,
   formatSize,
@@ -26,7 +25,6 @@ export {
   fileNameOf,
   MANIFEST_FILE,
   readProject,
-  splitManifest,
   validateManifest,
 } from './project.js';
 export {

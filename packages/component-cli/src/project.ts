@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type ComponentManifest, parseManifest } from '@greentic/component';
-import { type NetworkPolicy, validateNetworkPolicy } from '@greentic/types';
 import { ComponentCliError } from './errors.js';
 import { WORLDS, type WorldName } from './wit.js';
 
@@ -14,7 +13,10 @@ export const DEFAULT_ENTRIES = ['src/index.ts', 'src/index.js', 'index.ts', 'ind
 export interface ComponentProject {
   dir: string;
   manifestPath: string;
-  /** The manifest as written (the build fills in `artifacts` and `hashes`). */
+  /**
+   * The manifest as written (the build fills in `artifacts` and `hashes`), Greentic-TS extensions included
+   * (`x-greentic.network`: the host reads it, see docs/components.md).
+   */
   manifest: Record<string, unknown>;
   /** Manifest `id`: the component's registry id. */
   id: string;
@@ -23,8 +25,6 @@ export interface ComponentProject {
   /** Absolute path of the entry module. */
   entry: string;
   world: WorldName;
-  /** Outbound HTTP policy from the manifest's `network` (a Greentic-TS extension, see {@link splitManifest}). */
-  network: NetworkPolicy | undefined;
 }
 
 function readJson(path: string, what: string): unknown {
@@ -46,33 +46,8 @@ function readJson(path: string, what: string): unknown {
 }
 
 /**
- * Separates the Greentic-TS `network` key (a NetworkPolicy: `{egress: {domains, ports?, protocols?}, deny_on_miss}`)
- * from an upstream component manifest. Upstream's manifest schema is closed, so the host validates the manifest
- * without it and receives the policy as `ComponentSource.network`.
- */
-export function splitManifest(
-  raw: unknown,
-  source = MANIFEST_FILE,
-): { manifest: Record<string, unknown>; network: NetworkPolicy | undefined } {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ComponentCliError('GT_COMPONENT_CLI_PROJECT', `${source} must hold a JSON object`);
-  }
-  const { network, ...manifest } = raw as Record<string, unknown>;
-  if (network === undefined) return { manifest, network: undefined };
-  try {
-    return { manifest, network: validateNetworkPolicy(network) };
-  } catch (cause) {
-    throw new ComponentCliError(
-      'GT_COMPONENT_CLI_PROJECT',
-      `${source}: "network" is not a network policy (${(cause as Error).message}); write {"egress": {"domains": ["api.example.com"], "protocols": ["https"]}, "deny_on_miss": true}`,
-      { cause },
-    );
-  }
-}
-
-/**
- * Validates a manifest (without its `network` key) against the upstream v1 schema, through the host's validator.
- * Throws `GT_COMPONENT_CLI_PROJECT` with every problem.
+ * Validates a manifest with the host's validator (the upstream v1 schema, and the Greentic-TS `x-greentic`
+ * extension). Throws `GT_COMPONENT_CLI_PROJECT` with every problem.
  */
 export function validateManifest(manifest: Record<string, unknown>, source: string): ComponentManifest {
   try {
@@ -104,7 +79,11 @@ export function readProject(dirArg: string): ComponentProject {
       `${dirArg} is not a component project: it has no ${MANIFEST_FILE} (create one with "greentic-component new <name>")`,
     );
   }
-  const { manifest, network } = splitManifest(readJson(manifestPath, 'component manifest'), manifestPath);
+  const raw = readJson(manifestPath, 'component manifest');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ComponentCliError('GT_COMPONENT_CLI_PROJECT', `${manifestPath} must hold a JSON object`);
+  }
+  const manifest = raw as Record<string, unknown>;
   const id = manifest.id;
   if (typeof id !== 'string' || id === '') {
     throw new ComponentCliError(
@@ -143,6 +122,5 @@ export function readProject(dirArg: string): ComponentProject {
     fileName: fileNameOf(id),
     entry,
     world: worldOf(manifest),
-    network,
   };
 }

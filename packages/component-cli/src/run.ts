@@ -3,7 +3,10 @@ import { dirname, join, resolve } from 'node:path';
 import {
   ComponentHost,
   type ComponentManifest,
-  scopedSecretKey,
+  canonicalSecretKey,
+  fetchHostHttp,
+  manifestNetworkPolicy,
+  parseManifest,
   scopedStateKey,
   scopePrefix,
   WasmComponentRegistry,
@@ -13,15 +16,14 @@ import {
   type HostHttpRequest,
   type HostHttpResponse,
   type HostHttpService,
+  type HostSecretsService,
   MemoryHostLog,
-  MemoryHostSecrets,
   MemoryHostState,
 } from '@greentic/interfaces';
 import { type NetworkPolicy, type Outcome, type TenantCtx, tenantCtx } from '@greentic/types';
 import { type BuildOptions, buildComponent } from './build.js';
 import { ComponentCliError } from './errors.js';
-import { FetchHostHttp } from './http.js';
-import { MANIFEST_FILE, splitManifest } from './project.js';
+import { MANIFEST_FILE } from './project.js';
 
 export interface TestComponentOptions {
   /** The operation to invoke. */
@@ -131,17 +133,17 @@ export async function testComponent(
   }
 
   let manifest: ComponentManifest | undefined;
-  let network: NetworkPolicy | undefined;
   if (manifestPath !== undefined) {
-    const split = splitManifest(readJsonFile(manifestPath), manifestPath);
-    manifest = split.manifest as unknown as ComponentManifest;
-    network = split.network;
+    manifest = parseManifest(readJsonFile(manifestPath), manifestPath);
   } else {
     options.onProgress?.('no component manifest: the component gets no capabilities');
   }
+  // Without --allow-host the host takes the policy from the manifest (x-greentic.network) itself.
+  let network: NetworkPolicy | undefined;
   if (options.allowHosts && options.allowHosts.length > 0) {
+    const declared = manifestNetworkPolicy(manifest);
     network = {
-      egress: { ...network?.egress, domains: [...(network?.egress.domains ?? []), ...options.allowHosts] },
+      egress: { ...declared?.egress, domains: [...(declared?.egress.domains ?? []), ...options.allowHosts] },
       deny_on_miss: true,
     };
   }
@@ -164,9 +166,15 @@ export async function testComponent(
   for (const [k, v] of Object.entries(options.state ?? {})) {
     state.entries.set(scopedStateKey(ctx, id, k).qualified, new TextEncoder().encode(v));
   }
-  const secrets = new MemoryHostSecrets();
-  for (const [k, v] of Object.entries(options.secrets ?? {})) secrets.set(scopedSecretKey(ctx, k).uri, v);
-  const http = new RecordingHttp(new FetchHostHttp());
+  // --secret values by relative key (the host has already checked the manifest's allow-list and scoped the call)
+  const secretValues = new Map(
+    Object.entries(options.secrets ?? {}).map(([k, v]) => [
+      canonicalSecretKey(k),
+      new TextEncoder().encode(v),
+    ]),
+  );
+  const secrets: HostSecretsService = { get: (_call, key) => secretValues.get(key.key)?.slice() };
+  const http = new RecordingHttp(fetchHostHttp());
   const log = new MemoryHostLog();
 
   const host = new ComponentHost({ services: { state, secrets, http, log }, workers: 1 });

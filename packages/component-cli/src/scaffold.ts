@@ -86,9 +86,9 @@ greentic-component test . --op greet --input '{"name":"Ada"}' --state greetings=
 - Operations are synchronous; throw \`fail(code, message)\` to return a typed error (\`not_found\`, \`invalid_input\`,
   \`unavailable\`, \`timeout\`, …) a flow can route on with \`prev.error.code\`.
 - \`component.manifest.json\` (upstream schema v1) says what the component may do; everything else is denied. Add
-  \`"network": {"egress": {"domains": ["api.example.com"], "protocols": ["https"]}, "deny_on_miss": true}\` and
-  \`capabilities.host.http.client: true\` to allow outbound HTTP to those hosts. The build fills in
-  \`artifacts.component_wasm\` and \`hashes.component_wasm\`.
+  \`capabilities.host.http.client: true\` and the Greentic-TS extension
+  \`"x-greentic": {"network": {"egress": {"domains": ["api.example.com"], "protocols": ["https"]}, "deny_on_miss": true}}\`
+  to allow outbound HTTP to those hosts. The build fills in \`artifacts.component_wasm\` and \`hashes.component_wasm\`.
 - Call it from a flow:
 
   \`\`\`yaml

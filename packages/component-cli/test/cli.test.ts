@@ -77,7 +77,7 @@ describe('greentic-component build', () => {
     const bytes = readFileSync(join(work, 'again', 'weather.wasm'));
     expect(manifest).toMatchObject({ id: 'weather', artifacts: { component_wasm: 'weather.wasm' } });
     expect(manifest.hashes.component_wasm).toMatch(/^blake3:[0-9a-f]{64}$/);
-    expect(manifest.network.deny_on_miss).toBe(true);
+    expect(manifest['x-greentic'].network.deny_on_miss).toBe(true);
     expect(bytes.equals(readFileSync(wasm))).toBe(true);
   });
 

@@ -1,19 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostServiceError } from '@greentic/interfaces';
-import { tenantCtx } from '@greentic/types';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FetchHostHttp,
-  parseWorld,
-  readProject,
-  splitManifest,
-  wasmKind,
-  witSource,
-  worldOf,
-} from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { parseWorld, readProject, validateManifest, wasmKind, witSource, worldOf } from '../src/index.js';
 
 describe('witSource', () => {
   it('turns the WIT folder into one text with every dependency as a nested package', () => {
@@ -52,13 +41,24 @@ describe('witSource', () => {
 describe('component projects', () => {
   const policy = { egress: { domains: ['api.example.com'], protocols: ['https'] }, deny_on_miss: true };
 
-  it('splits the network policy off the manifest', () => {
-    expect(splitManifest({ id: 'a', network: policy })).toEqual({ manifest: { id: 'a' }, network: policy });
-    expect(splitManifest({ id: 'a' }).network).toBeUndefined();
-    expect(() => splitManifest({ id: 'a', network: { egress: {} } })).toThrow(
-      /"network" is not a network policy/,
+  it('keeps the x-greentic network policy in the manifest and validates it with the host', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proj-'));
+    try {
+      const manifest = { id: 'a', 'x-greentic': { network: policy } };
+      writeFileSync(join(dir, 'component.manifest.json'), JSON.stringify(manifest));
+      writeFileSync(join(dir, 'index.js'), 'export const node = {};');
+      expect(readProject(dir).manifest).toEqual(manifest);
+      writeFileSync(join(dir, 'component.manifest.json'), '[]');
+      expect(() => readProject(dir)).toThrow(/must hold a JSON object/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(() => validateManifest({ id: 'a', 'x-greentic': { network: { egress: {} } } }, 'm.json')).toThrow(
+      expect.objectContaining({
+        code: 'GT_COMPONENT_CLI_PROJECT',
+        message: expect.stringContaining('/x-greentic/network: is not a network policy'),
+      }),
     );
-    expect(() => splitManifest([])).toThrow(/must hold a JSON object/);
   });
 
   it('reads a project and says what is missing', () => {
@@ -106,69 +106,5 @@ describe('inspect helpers', () => {
     );
     expect(worldOf([...imports, 'wasi:sockets/tcp@0.2.0'], exports)).toBe('other');
     expect(worldOf(imports, ['greentic:component/node@0.5.0'])).toBe('other');
-  });
-});
-
-describe('FetchHostHttp', () => {
-  let url: string;
-  const server = createServer((req, res) => {
-    if (req.url === '/slow') return void setTimeout(() => res.end('late'), 2000);
-    if (req.url === '/redirect') {
-      res.writeHead(302, { location: 'http://elsewhere.example/' });
-      return void res.end();
-    }
-    res.writeHead(200, { 'content-type': 'text/plain', 'x-test': 'yes' });
-    res.end(`${req.method} ${req.url}`);
-  });
-  const call = { ctx: tenantCtx({ env: 'dev', tenant: 't' }), component: 'c' };
-  const get = (path: string, extra: object = {}) => ({
-    method: 'GET',
-    url: `${url}${path}`,
-    headers: [] as [string, string][],
-    ...extra,
-  });
-
-  beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const a = server.address();
-    url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
-  });
-  afterAll(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-
-  it('returns status, headers and body', async () => {
-    const res = await new FetchHostHttp().send(call, get('/hello'));
-    expect(res.status).toBe(200);
-    expect(new TextDecoder().decode(res.body)).toBe('GET /hello');
-    expect(res.headers).toContainEqual(['x-test', 'yes']);
-  });
-
-  it('never follows redirects (the network policy was checked for the first URL only)', async () => {
-    const res = await new FetchHostHttp().send(call, get('/redirect', { followRedirects: true }));
-    expect(res.status).toBe(302);
-    expect(res.headers).toContainEqual(['location', 'http://elsewhere.example/']);
-  });
-
-  it('reports timeouts, refused connections and oversized bodies as host errors', async () => {
-    const http = new FetchHostHttp();
-    await expect(http.send(call, get('/slow', { timeoutMs: 100 }))).rejects.toMatchObject({
-      code: 'timeout',
-    });
-    const refused = http.send(call, { method: 'GET', url: 'http://127.0.0.1:9/', headers: [] });
-    await expect(refused).rejects.toBeInstanceOf(HostServiceError);
-    await expect(refused).rejects.toMatchObject({ code: 'unavailable' });
-    await expect(new FetchHostHttp({ maxBodyBytes: 3 }).send(call, get('/hello'))).rejects.toMatchObject({
-      code: 'unavailable',
-      message: expect.stringMatching(/more than the 3 allowed/),
-    });
-  });
-
-  it('stops when the call is cancelled', async () => {
-    const ac = new AbortController();
-    const p = new FetchHostHttp().send({ ...call, signal: ac.signal }, get('/slow'));
-    setTimeout(() => ac.abort(), 50);
-    await expect(p).rejects.toMatchObject({ code: 'cancelled' });
   });
 });

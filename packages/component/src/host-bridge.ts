@@ -41,6 +41,26 @@ const ok = (val?: unknown): HostResponse => ({ r: { tag: 'ok', val } });
 const err = (val: unknown): HostResponse => ({ r: { tag: 'err', val } });
 
 /**
+ * The `secrets-error` a secrets service failure reaches the component as, by the error's `code` (a
+ * `HostServiceError`'s, or `@greentic/secrets`' `SecretsError`'s, matched by string so this package does not depend
+ * on it): a denial by the secrets service (the tenant's allow-list, the pack's declarations) is `denied`, a missing
+ * value `not-found`, a key that is no secret URI `invalid-key`, any other `HostServiceError` `internal`. Other
+ * errors are not answered as a value (undefined): a `ComponentError` (`GT_COMPONENT_DENIED`...) or an unexpected
+ * failure fails the call.
+ */
+function secretsErrorOf(e: unknown): 'denied' | 'not-found' | 'invalid-key' | 'internal' | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === 'GT_SECRETS_DENIED') return 'denied';
+  if (code === 'GT_SECRETS_NOT_FOUND') return 'not-found';
+  if (code === 'GT_SECRETS_URI') return 'invalid-key';
+  if (!(e instanceof HostServiceError)) return undefined;
+  if (code === 'denied') return 'denied';
+  if (code === 'not_found') return 'not-found';
+  if (code === 'invalid_key') return 'invalid-key';
+  return 'internal';
+}
+
+/**
  * Serves the host imports of running components on the main thread: checks every request against the component's
  * capabilities, scopes every key to the caller's tenant, and calls the {@link HostServices}. A denial fails the call
  * with `GT_COMPONENT_DENIED` (the component cannot catch and ignore it).
@@ -194,7 +214,7 @@ export class HostBridge {
   private async secret(call: BridgeCall, rawKey: unknown): Promise<HostResponse> {
     const key = String(rawKey);
     if (!isValidSecretKey(key)) return err('invalid-key');
-    const scoped = scopedSecretKey(call.ctx, key);
+    const scoped = scopedSecretKey(call.ctx, key, call.component.secretCategory);
     if (!call.component.capabilities.secrets.has(scoped.key)) {
       return this.deny(
         call,
@@ -207,9 +227,9 @@ export class HostBridge {
       const value = await this.services.secrets.get(this.hostCall(call), scoped);
       return ok(value);
     } catch (e) {
-      return this.serviceError(call, `secret "${key}"`, e, (x) =>
-        x.code === 'not_found' ? 'not-found' : 'internal',
-      );
+      const code = secretsErrorOf(e);
+      if (code) return err(code);
+      return this.serviceError(call, `secret "${key}"`, e, () => 'internal');
     }
   }
 

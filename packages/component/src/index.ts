@@ -16,6 +16,7 @@ export {
   type InstanceScope,
   witTenantCtx,
 } from './host.js';
+export { DEFAULT_HTTP_LIMITS, type FetchHostHttpOptions, fetchHostHttp } from './http.js';
 export {
   type ComponentLimits,
   type ComponentSource,
@@ -32,14 +33,26 @@ export {
   type ComponentManifest,
   canonicalSecretKey,
   capabilitiesOf,
+  GREENTIC_EXTENSION,
+  type GreenticManifestExtension,
   MANIFEST_SCHEMA_PATH,
+  manifestNetworkPolicy,
   NO_CAPABILITIES,
   parseManifest,
   readManifest,
   type SecretRequirement,
 } from './manifest.js';
 export { capMemory, type MemoryPatchResult, WASM_PAGE } from './memory-limit.js';
-export { egressDecision, isValidSecretKey, scopedSecretKey, scopedStateKey, scopePrefix } from './policy.js';
+export {
+  DEFAULT_SECRET_CATEGORY,
+  defaultSecretCategory,
+  egressDecision,
+  isSecretUriSegment,
+  isValidSecretKey,
+  scopedSecretKey,
+  scopedStateKey,
+  scopePrefix,
+} from './policy.js';
 export {
   type RegisterOptions,
   WasmComponentRegistry,

@@ -19,10 +19,12 @@ import {
   type ComponentCapabilities,
   type ComponentManifest,
   capabilitiesOf,
+  manifestNetworkPolicy,
   parseManifest,
   readManifest,
 } from './manifest.js';
 import { capMemory, WASM_PAGE } from './memory-limit.js';
+import { defaultSecretCategory, isSecretUriSegment } from './policy.js';
 
 /** The interface every Greentic component exports. */
 export const NODE_EXPORT = 'greentic:component/node@0.6.0';
@@ -48,8 +50,17 @@ export interface ComponentSource {
   digest?: string;
   /** The component manifest (object, or path of `component.manifest.json`); validated. No manifest = no capabilities. */
   manifest?: ComponentManifest | string;
-  /** Outbound HTTP policy. No policy = no outbound HTTP even when the manifest asks for an HTTP client. */
+  /**
+   * Outbound HTTP policy. Replaces the manifest's `x-greentic.network` when given; without either, no outbound HTTP
+   * even when the manifest asks for an HTTP client.
+   */
   network?: NetworkPolicy;
+  /**
+   * Category of the secret URIs of bare secret keys (`api_key` → `secrets://{env}/{tenant}/{team|_}/{category}/api_key`):
+   * the pack's id when the component runs in a pack (what `@greentic/secrets` uses for a pack's requirements).
+   * Default: the component id when it is a valid URI segment (`[a-z0-9._-]+`), else `configs`.
+   */
+  secretCategory?: string;
   /** Overrides the manifest's `limits` (and the host defaults). */
   limits?: Partial<ComponentLimits>;
 }
@@ -75,7 +86,10 @@ export interface LoadedComponent {
   digest: string;
   manifest: ComponentManifest | undefined;
   capabilities: ComponentCapabilities;
+  /** `ComponentSource.network`, else the manifest's `x-greentic.network`, else none (no outbound HTTP). */
   network: NetworkPolicy | undefined;
+  /** Category of bare secret keys in secret URIs (see {@link ComponentSource.secretCategory}). */
+  secretCategory: string;
   limits: ComponentLimits;
   /** Interfaces the component imports (jco names, without version) and exports (with version). */
   imports: string[];
@@ -248,6 +262,14 @@ export async function loadComponent(
   if (manifest)
     verifyDigest(bytes, manifest.hashes.component_wasm, id, 'component (manifest hashes.component_wasm)');
   const limits = resolveLimits(source, manifest, options.defaultLimits);
+  const secretCategory = source.secretCategory ?? defaultSecretCategory(id);
+  if (!isSecretUriSegment(secretCategory)) {
+    throw new ComponentError(
+      'GT_COMPONENT_LOAD',
+      `component "${id}": secretCategory "${secretCategory}" is not a secret URI segment (only a-z, 0-9, ".", "_" and "-")`,
+      { component: id },
+    );
+  }
 
   const { dir, meta, fromCache } = await transpile(
     id,
@@ -307,7 +329,8 @@ export async function loadComponent(
     digest,
     manifest,
     capabilities,
-    network: source.network,
+    network: source.network ?? manifestNetworkPolicy(manifest),
+    secretCategory,
     limits,
     imports: meta.imports,
     exports: meta.exports,

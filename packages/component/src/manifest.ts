@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Limits } from '@greentic/types';
+import { type Limits, type NetworkPolicy, validateNetworkPolicy } from '@greentic/types';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { ComponentError } from './errors.js';
 
@@ -55,7 +55,27 @@ export interface ComponentManifest {
   provenance?: Record<string, string>;
   artifacts: { component_wasm: string };
   hashes: { component_wasm: string };
+  /** Greentic-TS extensions (see {@link GREENTIC_EXTENSION}); not part of upstream's schema. */
+  'x-greentic'?: GreenticManifestExtension;
+  /** Deprecated place of `x-greentic.network` (what greentic-component wrote first); still read. */
+  network?: NetworkPolicy;
   [extra: string]: unknown;
+}
+
+/**
+ * The key of a component manifest that holds Greentic-TS extensions. Upstream's manifest schema is closed (no
+ * unknown top-level keys), so the host takes this key out before validating the rest against the upstream schema
+ * and validates it on its own. A manifest without it is exactly an upstream manifest.
+ */
+export const GREENTIC_EXTENSION = 'x-greentic';
+
+/** `"x-greentic": {...}` of a component manifest. */
+export interface GreenticManifestExtension {
+  /**
+   * The component's outbound HTTP policy (`{egress: {domains, ports?, protocols?}, deny_on_miss}`), used when the
+   * deployer gives none (`ComponentSource.network` replaces it).
+   */
+  network?: NetworkPolicy;
 }
 
 /** What a component may do, resolved from its manifest. Everything absent is denied. */
@@ -102,15 +122,72 @@ function issue(e: ErrorObject): string {
   return `${where}: ${e.message}${extra}`;
 }
 
-/** Validates an untrusted manifest against the upstream v1 JSON Schema; throws `GT_COMPONENT_MANIFEST` listing every problem. */
+/**
+ * Validates an untrusted manifest: everything but the Greentic-TS extensions against the upstream v1 JSON Schema, and
+ * the extensions on their own: `x-greentic` (`{network?}`), and the deprecated top-level `network`. Throws
+ * `GT_COMPONENT_MANIFEST` listing every problem.
+ */
 export function parseManifest(input: unknown, source = 'component manifest'): ComponentManifest {
   const doc = typeof input === 'string' ? parseJson(input, source) : input;
+  const isObject = typeof doc === 'object' && doc !== null && !Array.isArray(doc);
+  const {
+    [GREENTIC_EXTENSION]: extension,
+    network: legacyNetwork,
+    ...upstream
+  } = isObject ? (doc as Record<string, unknown>) : {};
   const validate = getValidator();
-  if (!validate(doc)) {
-    const issues = (validate.errors ?? []).map(issue);
+  const issues: string[] = [];
+  if (!validate(isObject ? upstream : doc)) issues.push(...(validate.errors ?? []).map(issue));
+  if (extension !== undefined) issues.push(...extensionProblems(extension));
+  if (legacyNetwork !== undefined) {
+    const problem = networkProblem('/network', legacyNetwork);
+    if (problem) issues.push(problem);
+    if ((extension as GreenticManifestExtension | undefined)?.network !== undefined) {
+      issues.push(
+        `/network: the network policy is given twice: keep only "${GREENTIC_EXTENSION}": {"network": {...}} (top-level "network" is its old place)`,
+      );
+    }
+  }
+  if (issues.length > 0) {
     throw new ComponentError('GT_COMPONENT_MANIFEST', `${source} is invalid: ${issues.join('; ')}`);
   }
   return doc as ComponentManifest;
+}
+
+function networkProblem(at: string, value: unknown): string | undefined {
+  try {
+    validateNetworkPolicy(value);
+    return undefined;
+  } catch (e) {
+    return `${at}: is not a network policy: ${(e as Error).message} (write {"egress": {"domains": ["api.example.com"], "protocols": ["https"]}, "deny_on_miss": true})`;
+  }
+}
+
+function extensionProblems(ext: unknown): string[] {
+  const at = `/${GREENTIC_EXTENSION}`;
+  if (typeof ext !== 'object' || ext === null || Array.isArray(ext)) return [`${at}: must be object`];
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(ext)) {
+    if (key !== 'network') {
+      problems.push(
+        `${at}: must NOT have additional properties "${key}" (the Greentic-TS extensions: network)`,
+      );
+      continue;
+    }
+    const problem = networkProblem(`${at}/network`, value);
+    if (problem) problems.push(problem);
+  }
+  return problems;
+}
+
+/**
+ * The network policy a (validated) manifest declares — `x-greentic.network`, or the deprecated top-level `network`
+ * — or `undefined`. The one place that reads it: the host uses it as the component's policy when
+ * `ComponentSource.network` is not given.
+ */
+export function manifestNetworkPolicy(manifest: ComponentManifest | undefined): NetworkPolicy | undefined {
+  const network = manifest?.[GREENTIC_EXTENSION]?.network ?? manifest?.network;
+  return network === undefined ? undefined : validateNetworkPolicy(network);
 }
 
 /** Reads and validates a `component.manifest.json` file. */

@@ -1,6 +1,7 @@
 import { type NetworkPolicy, tenantCtx } from '@greentic/types';
 import { describe, expect, it } from 'vitest';
 import {
+  defaultSecretCategory,
   egressDecision,
   isValidSecretKey,
   scopedSecretKey,
@@ -51,19 +52,45 @@ describe('key scoping', () => {
     );
   });
 
-  it('builds secret URIs from the caller scope and a canonical key', () => {
-    expect(scopedSecretKey(ctx, 'OpenAI/API_KEY')).toEqual({
+  it('passes the relative key through and builds 5-segment secret URIs (@greentic/secrets convention)', () => {
+    // category/name keys name both; bare keys go under the default category (the pack or component id), as
+    // @greentic/secrets' secretUriForKey(scope, key, packId) places them.
+    expect(scopedSecretKey(ctx, 'OpenAI/API_KEY', 'weather')).toEqual({
       key: 'openai/api_key',
       uri: 'secrets://prod/acme/ops/openai/api_key',
     });
+    expect(scopedSecretKey(ctx, 'kv_api_token', 'com.greentic.demo.echo')).toEqual({
+      key: 'kv_api_token',
+      uri: 'secrets://prod/acme/ops/com.greentic.demo.echo/kv_api_token',
+    });
+    expect(scopedSecretKey(tenantCtx({ env: 'dev', tenant: 'acme' }), 'TOKEN', 'pack.x')).toEqual({
+      key: 'token',
+      uri: 'secrets://dev/acme/_/pack.x/token',
+    });
     expect(scopedSecretKey(tenantCtx({ env: 'dev', tenant: 'acme' }), 'k').uri).toBe(
-      'secrets://dev/acme/_/k',
+      'secrets://dev/acme/_/configs/k',
     );
+    for (const key of ['openai/api_key', 'kv_api_token', 'A.b-c_d']) {
+      const uri = scopedSecretKey(ctx, key, 'weather').uri;
+      expect(uri.slice('secrets://'.length).split('/')).toHaveLength(5);
+      expect(uri).toMatch(/^secrets:\/\/[a-z0-9._-]+(\/[a-z0-9._-]+){4}$/);
+    }
+  });
+
+  it('takes the component id as the category of bare keys only when it is a URI segment', () => {
+    expect(defaultSecretCategory('weather')).toBe('weather');
+    expect(defaultSecretCategory('com.greentic.demo.echo')).toBe('com.greentic.demo.echo');
+    expect(defaultSecretCategory('com.example/echo')).toBe('configs');
+    expect(defaultSecretCategory('Weather')).toBe('configs');
   });
 
   it('validates keys', () => {
     expect(isValidSecretKey('openai/api_key')).toBe(true);
-    for (const bad of ['', '/abs', 'a/../b', 'sp ace']) expect(isValidSecretKey(bad)).toBe(false);
+    expect(isValidSecretKey('KV_API_TOKEN')).toBe(true);
+    // upstream's SecretKey rule, and a key must name one secret URI: `name` or `category/name`
+    for (const bad of ['', '/abs', 'a/../b', 'sp ace', 'a/b/c', 'a/', './x', 'x'.repeat(257)]) {
+      expect(isValidSecretKey(bad)).toBe(false);
+    }
     expect(stateKeyProblem('ok')).toBeUndefined();
     expect(stateKeyProblem('')).toMatch(/non-empty/);
     expect(stateKeyProblem('a\nb')).toMatch(/control/);

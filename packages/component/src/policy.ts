@@ -4,8 +4,28 @@ import { type NetworkPolicy, scopeOf, type TenantCtx } from '@greentic/types';
 /** Upstream SecretKey rule: `[a-zA-Z0-9._/-]`, no leading `/`, no `..`. */
 const SECRET_KEY = /^(?!\/)(?!.*\.\.)[A-Za-z0-9._\-/]+$/;
 
+/** A segment of a `secrets://` URI (upstream `greentic-secrets-spec`): `[a-z0-9._-]+`, not `.` or `..`. */
+export function isSecretUriSegment(s: string): boolean {
+  return /^[a-z0-9._-]+$/.test(s) && s !== '.' && s !== '..';
+}
+
+/** Upstream's category for a bare key when no pack id is known (`@greentic/secrets` `DEFAULT_CATEGORY`). */
+export const DEFAULT_SECRET_CATEGORY = 'configs';
+
+/** The category of a component's bare secret keys: its id when that is a valid URI segment, else `configs`. */
+export function defaultSecretCategory(componentId: string): string {
+  return isSecretUriSegment(componentId) ? componentId : DEFAULT_SECRET_CATEGORY;
+}
+
+/**
+ * A key a component may ask for: upstream's SecretKey rule (1-256 characters of `[A-Za-z0-9._/-]`, no leading `/`,
+ * no `..`) and, lowercased, `name` or `category/name` with valid URI segments, so that it names exactly one secret
+ * URI (`a/b/c` does not).
+ */
 export function isValidSecretKey(key: string): boolean {
-  return key.length > 0 && key.length <= 256 && SECRET_KEY.test(key);
+  if (key.length === 0 || key.length > 256 || !SECRET_KEY.test(key)) return false;
+  const parts = key.toLowerCase().split('/');
+  return parts.length <= 2 && parts.every(isSecretUriSegment);
 }
 
 /** A state key a component may name: 1-512 characters, no control characters. */
@@ -32,11 +52,24 @@ export function scopedStateKey(ctx: TenantCtx, component: string, key: string): 
   return { namespace, key, qualified: `${scopePrefix(ctx)}:${namespace}:${key}` };
 }
 
-/** `secrets://{env}/{tenant}/{team or _}/{key}` with the canonical (lowercase) key. */
-export function scopedSecretKey(ctx: TenantCtx, key: string): ScopedSecretKey {
+/**
+ * A secret key after the allow-list: `key` is the relative key the component asked for, canonical (lowercased), as
+ * the manifest and `@greentic/secrets` name it (`openai/api_key`, `kv_api_token`); `uri` is the 5-segment
+ * `secrets://{env}/{tenant}/{team or _}/{category}/{name}` it resolves to in the caller's scope. A `category/name`
+ * key names both; a bare `name` goes under `defaultCategory` — the same rule as `@greentic/secrets`'
+ * `secretUriForKey(scope, key, packId)`, with the pack (or component) id as the category. The key must pass
+ * {@link isValidSecretKey}.
+ */
+export function scopedSecretKey(
+  ctx: TenantCtx,
+  key: string,
+  defaultCategory: string = DEFAULT_SECRET_CATEGORY,
+): ScopedSecretKey {
   const s = scopeOf(ctx);
   const canonical = key.toLowerCase();
-  return { key: canonical, uri: `secrets://${s.env}/${s.tenant}/${s.team ?? '_'}/${canonical}` };
+  const parts = canonical.split('/');
+  const [category, name] = parts.length === 2 ? parts : [defaultCategory, canonical];
+  return { key: canonical, uri: `secrets://${s.env}/${s.tenant}/${s.team ?? '_'}/${category}/${name}` };
 }
 
 function domainMatches(pattern: string, host: string): boolean {

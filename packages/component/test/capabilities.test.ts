@@ -1,12 +1,13 @@
-import { memoryHostServices, StubHostHttp } from '@greentic/interfaces';
+import {
+  HostServiceError,
+  type HostServices,
+  memoryHostServices,
+  type ScopedSecretKey,
+  StubHostHttp,
+} from '@greentic/interfaces';
 import type { NetworkPolicy } from '@greentic/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ComponentError,
-  ComponentHost,
-  type ComponentManifest,
-  type LoadedComponent,
-} from '../src/index.js';
+import { ComponentError, ComponentHost, type ComponentManifest, type LoadedComponent } from '../src/index.js';
 import { ctxOf, envelope, fixture, manifestFor, secretReq } from './helpers.js';
 
 const http = new StubHostHttp((req) => ({ status: req.url.includes('/missing') ? 404 : 200, headers: [] }));
@@ -76,6 +77,36 @@ describe('capabilities (deny by default)', () => {
     expect(e.message).toContain('secret "stripe/key" is not in the component\'s allow-list');
     expect(e).toMatchObject({ capability: 'secrets', resource: 'stripe/key', component: 'tool' });
     expect(services.secrets.requested).not.toContain('secrets://dev/acme/_/stripe/key');
+  });
+
+  it('asks the service for bare keys under the component id (or secretCategory) as the URI category', async () => {
+    const services2 = memoryHostServices({
+      secrets: {
+        'secrets://dev/acme/_/tool/kv_api_token': 'by-component',
+        'secrets://dev/acme/_/weather-pack/kv_api_token': 'by-pack',
+      },
+    });
+    const h = new ComponentHost({ services: services2, workers: 1 });
+    try {
+      const m = manifestFor(bytes, { secrets: { required: [secretReq('KV_API_TOKEN')] } });
+      const byId = await h.load({ id: 'tool', bytes, manifest: m });
+      const byPack = await h.load({ id: 'tool', bytes, manifest: m, secretCategory: 'weather-pack' });
+      const text = (r: unknown) => new TextDecoder().decode((r as { output: Uint8Array }).output);
+      expect(text(await h.invoke(byId, 'secret', envelope(ctxOf('acme'), 'kv_api_token')))).toBe(
+        'by-component',
+      );
+      expect(text(await h.invoke(byPack, 'secret', envelope(ctxOf('acme'), 'kv_api_token')))).toBe('by-pack');
+      await expect(h.load({ id: 'tool', bytes, secretCategory: 'Not/A/Segment' })).rejects.toMatchObject({
+        code: 'GT_COMPONENT_LOAD',
+      });
+      // a key that names no secret URI (three parts) is invalid-key, before the allow-list
+      await expect(h.invoke(byId, 'secret', envelope(ctxOf('acme'), 'a/b/c'))).resolves.toMatchObject({
+        ok: false,
+        error: { code: 'secret_error', message: 'invalid-key' },
+      });
+    } finally {
+      await h.close();
+    }
   });
 
   it('denies everything to a component without a manifest', async () => {
@@ -171,6 +202,120 @@ describe('capabilities (deny by default)', () => {
         span: { flow_id: 'f', provider: 'p', node_id: undefined, session_id: undefined },
         fields: { k: 'v' },
       },
+    });
+  });
+});
+
+describe('secrets service failures', () => {
+  const asked: ScopedSecretKey[] = [];
+  const failing: HostServices = {
+    ...memoryHostServices(),
+    secrets: {
+      get(_call, key) {
+        asked.push(key);
+        const name = key.key.split('/').pop();
+        const coded = (code: string) => Object.assign(new Error(`secrets says ${code}`), { code });
+        if (name === 'tenant_denied') throw coded('GT_SECRETS_DENIED');
+        if (name === 'missing') throw coded('GT_SECRETS_NOT_FOUND');
+        if (name === 'bad_uri') throw coded('GT_SECRETS_URI');
+        if (name === 'host_denied') throw new HostServiceError('denied', 'no');
+        if (name === 'broken') throw new HostServiceError('backend_down', 'vault is down');
+        if (name === 'component_denied') {
+          throw new ComponentError('GT_COMPONENT_DENIED', 'the host policy says no', {
+            capability: 'secrets',
+            resource: key.key,
+          });
+        }
+        throw coded('GT_SECRETS_BACKEND');
+      },
+    },
+  };
+  const h = new ComponentHost({ services: failing, workers: 1 });
+  afterAll(() => h.close());
+  const keys = ['tenant_denied', 'missing', 'bad_uri', 'host_denied', 'broken', 'component_denied', 'other'];
+  const load = () =>
+    h.load({
+      id: 'tool',
+      bytes,
+      manifest: manifestFor(bytes, { secrets: { required: keys.map((k) => secretReq(`svc/${k}`)) } }),
+    });
+  const secretError = (message: string) => ({ ok: false, error: { code: 'secret_error', message } });
+
+  it('gives the component secrets-error.denied when the secrets service denies (GT_SECRETS_DENIED)', async () => {
+    const c = await load();
+    await expect(h.invoke(c, 'secret', envelope(ctxOf('acme'), 'svc/tenant_denied'))).resolves.toMatchObject(
+      secretError('denied'),
+    );
+    await expect(h.invoke(c, 'secret', envelope(ctxOf('acme'), 'svc/host_denied'))).resolves.toMatchObject(
+      secretError('denied'),
+    );
+    expect(asked.at(-1)).toEqual({ key: 'svc/host_denied', uri: 'secrets://dev/acme/_/svc/host_denied' });
+  });
+
+  it('maps not-found and bad URIs to their cases, other service errors to internal', async () => {
+    const c = await load();
+    const get = (k: string) => h.invoke(c, 'secret', envelope(ctxOf('acme'), `svc/${k}`));
+    await expect(get('missing')).resolves.toMatchObject(secretError('not-found'));
+    await expect(get('bad_uri')).resolves.toMatchObject(secretError('invalid-key'));
+    await expect(get('broken')).resolves.toMatchObject(secretError('internal'));
+  });
+
+  it('keeps GT_COMPONENT_DENIED a denial that fails the call, and unexpected errors GT_COMPONENT_HOST', async () => {
+    const c = await load();
+    const e = await denied(h.invoke(c, 'secret', envelope(ctxOf('acme'), 'svc/component_denied')));
+    expect(e.message).toBe('the host policy says no');
+    await expect(h.invoke(c, 'secret', envelope(ctxOf('acme'), 'svc/other'))).rejects.toMatchObject({
+      code: 'GT_COMPONENT_HOST',
+      message: expect.stringContaining('secrets says GT_SECRETS_BACKEND'),
+    });
+  });
+});
+
+describe('network policy sources', () => {
+  const manifestPolicy: NetworkPolicy = {
+    egress: { domains: ['api.example.com'], protocols: ['https'] },
+    deny_on_miss: true,
+  };
+  const withPolicy = () => ({
+    ...manifestFor(bytes, { http: { client: true } }),
+    'x-greentic': { network: manifestPolicy },
+  });
+
+  it("uses the manifest's x-greentic.network when the source gives no policy", async () => {
+    const c = await host.load({ id: 'tool', bytes, manifest: withPolicy() });
+    expect(c.network).toEqual(manifestPolicy);
+    await expect(call(c, 'http', 'https://api.example.com/v1')).resolves.toEqual({ ok: true, output: 200 });
+    await denied(call(c, 'http', 'https://other.example.net/'));
+  });
+
+  it('lets ComponentSource.network replace the manifest policy', async () => {
+    const other: NetworkPolicy = { egress: { domains: ['other.example.net'] }, deny_on_miss: true };
+    const c = await host.load({ id: 'tool', bytes, manifest: withPolicy(), network: other });
+    expect(c.network).toEqual(other);
+    await expect(call(c, 'http', 'https://other.example.net/')).resolves.toEqual({ ok: true, output: 200 });
+    const e = await denied(call(c, 'http', 'https://api.example.com/v1'));
+    expect(e).toMatchObject({ capability: 'http', resource: 'api.example.com' });
+  });
+
+  it('reads a top-level network (the old place) the same way', async () => {
+    const c = await host.load({
+      id: 'tool',
+      bytes,
+      manifest: { ...manifestFor(bytes, { http: { client: true } }), network: manifestPolicy },
+    });
+    expect(c.network).toEqual(manifestPolicy);
+  });
+
+  it('refuses a manifest whose x-greentic.network is not a policy', async () => {
+    await expect(
+      host.load({
+        id: 'tool',
+        bytes,
+        manifest: { ...withPolicy(), 'x-greentic': { network: { egress: {} } as NetworkPolicy } },
+      }),
+    ).rejects.toMatchObject({
+      code: 'GT_COMPONENT_MANIFEST',
+      message: expect.stringContaining('/x-greentic/network: is not a network policy'),
     });
   });
 });

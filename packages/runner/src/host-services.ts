@@ -1,7 +1,6 @@
 import type {
   HostCall,
-  HostHttpRequest,
-  HostHttpResponse,
+  HostHttpService,
   HostLogRecord,
   HostServices,
   ScopedSecretKey,
@@ -15,14 +14,20 @@ const COMPONENT_STATE_PREFIX = 'component-state';
 
 export interface RunnerHostServicesOptions {
   state: StateStore;
-  /** Looks up a secret for a tenant (already allowed by the component's manifest). Undefined: no secret is bound. */
+  /**
+   * Looks up a secret for a tenant (already allowed by the component's manifest). Undefined: no secret is bound.
+   * `key.key` is the relative key the component named (`openai/api_key`, `api_key`): give it to
+   * `@greentic/secrets`' scoped reader of the pack; `key.uri` is its 5-segment `secrets://` URI in the caller's scope.
+   * A denial by the secrets service (`GT_SECRETS_DENIED`) reaches the component as `secrets-error.denied`.
+   */
   secret?: (call: HostCall, key: ScopedSecretKey) => Promise<Uint8Array | undefined> | Uint8Array | undefined;
   /** Receives component log lines. */
   log?: (call: HostCall, record: HostLogRecord) => void;
-  /** The `fetch` used for outbound HTTP (tests inject one). */
-  fetch?: typeof fetch;
-  /** Upper bound on a response body a component may receive. */
-  maxResponseBytes?: number;
+  /**
+   * Outbound HTTP: `fetchHostHttp()` from `@greentic/component` (time-outs, body limit, no redirects followed).
+   * Without it every request fails with host-error `unavailable`.
+   */
+  http?: HostHttpService;
 }
 
 /** Component state keys are `<namespace>/<key>` segments the StateStore accepts. */
@@ -40,14 +45,12 @@ function stateKey(key: ScopedStateKey): { prefix: string; key: string } {
 
 /**
  * The runner's implementation of the services components may call: state in the runner's StateStore (scoped by the
- * caller's TenantCtx and the component's namespace), secrets through a lookup function, outbound HTTP with `fetch`.
- * The component host has already enforced the manifest's capabilities and NetworkPolicy before calling these.
- * Redirects are never followed here: a redirect could leave the hosts the policy allows, so the 3xx response goes back
- * to the component, whose next request is checked again.
+ * caller's TenantCtx and the component's namespace), secrets through a lookup function, outbound HTTP through the
+ * given client (`fetchHostHttp()` of `@greentic/component`: the one HTTP client of the component host, which never
+ * follows redirects). The component host has already enforced the manifest's capabilities and NetworkPolicy before
+ * calling these.
  */
 export function runnerHostServices(opts: RunnerHostServicesOptions): HostServices {
-  const doFetch = opts.fetch ?? fetch;
-  const maxBytes = opts.maxResponseBytes ?? 8 * 1024 * 1024;
   return {
     state: {
       async read(call, key) {
@@ -67,36 +70,12 @@ export function runnerHostServices(opts: RunnerHostServicesOptions): HostService
     secrets: {
       get: (call, key) => opts.secret?.(call, key),
     },
-    http: {
-      async send(call: HostCall, req: HostHttpRequest): Promise<HostHttpResponse> {
-        const signals = [call.signal, req.timeoutMs ? AbortSignal.timeout(req.timeoutMs) : undefined].filter(
-          (s): s is AbortSignal => s !== undefined,
+    http: opts.http ?? {
+      send(_call, req) {
+        throw new HostServiceError(
+          'unavailable',
+          `${req.method} ${new URL(req.url).origin}: the runner has no HTTP client for components (runnerHostServices({http: fetchHostHttp()}))`,
         );
-        let res: Response;
-        try {
-          res = await doFetch(req.url, {
-            method: req.method,
-            headers: req.headers,
-            body: req.body && req.body.length > 0 ? req.body : undefined,
-            redirect: 'manual',
-            signal: signals.length ? AbortSignal.any(signals) : undefined,
-          });
-        } catch (e) {
-          const timedOut = (e as Error).name === 'TimeoutError' || (e as Error).name === 'AbortError';
-          throw new HostServiceError(
-            timedOut ? 'timeout' : 'unavailable',
-            `${req.method} ${req.url}: ${(e as Error).message}`,
-            { cause: e },
-          );
-        }
-        const body = new Uint8Array(await res.arrayBuffer());
-        if (body.byteLength > maxBytes) {
-          throw new HostServiceError(
-            'too_large',
-            `${req.method} ${req.url}: response of ${body.byteLength} bytes exceeds ${maxBytes}`,
-          );
-        }
-        return { status: res.status, headers: [...res.headers.entries()], body };
       },
     },
     log: {
