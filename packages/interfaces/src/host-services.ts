@@ -45,7 +45,10 @@ export interface ScopedStateKey {
 export interface ScopedSecretKey {
   /** The relative key the component asked for, canonical (lowercase), e.g. `openai/api_key`. */
   key: string;
-  /** `secrets://{env}/{tenant}/{team or _}/{key}`. */
+  /**
+   * `secrets://{env}/{tenant}/{team or _}/{category}/{name}`: a `category/name` key is used as is, a bare key goes
+   * under the component's secret category (the pack id), as `@greentic/secrets`' `secretUriForKey` does.
+   */
   uri: string;
 }
 
