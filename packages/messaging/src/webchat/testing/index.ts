@@ -1,0 +1,1 @@
+export { activityStoreContract } from './activity-store-contract.js';
