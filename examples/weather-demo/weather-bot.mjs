@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ComponentHost, fetchHostHttp, WasmComponentRegistry } from '@greentic/component';
 import { buildComponent } from '@greentic/component-cli';
 import { loadFlowFile } from '@greentic/flow';
-import { FlowEngine, runnerHostServices } from '@greentic/runner';
+import { FlowEngine, loadRunnerConfig, RunnerDaemon, runnerHostServices } from '@greentic/runner';
 import { MemorySessionStore } from '@greentic/session';
 import { MemoryStateStore } from '@greentic/state';
 import { tenantCtx } from '@greentic/types';
@@ -57,9 +57,7 @@ export async function loadWeatherTool(built, options = {}) {
  * @param {{baseUrl?: string, timeoutMs?: number}} [options]  provider base URL and per-request timeout for the tool
  */
 export function weatherEngine(registry, options = {}) {
-  const flow = loadFlowFile(WEATHER_FLOW);
-  if (options.baseUrl !== undefined) flow.parameters.weather_base_url = options.baseUrl;
-  if (options.timeoutMs !== undefined) flow.parameters.weather_timeout_ms = options.timeoutMs;
+  const flow = weatherFlow(options);
   const engine = new FlowEngine({
     sessions: new MemorySessionStore(),
     state: new MemoryStateStore(),
@@ -69,8 +67,52 @@ export function weatherEngine(registry, options = {}) {
 }
 
 /**
+ * The weather flow with the provider settings the tool gets (`parameters.weather_base_url`, `weather_timeout_ms`).
+ * @param {{baseUrl?: string, timeoutMs?: number}} [options]
+ */
+export function weatherFlow(options = {}) {
+  const flow = loadFlowFile(WEATHER_FLOW);
+  if (options.baseUrl !== undefined) flow.parameters.weather_base_url = options.baseUrl;
+  if (options.timeoutMs !== undefined) flow.parameters.weather_timeout_ms = options.timeoutMs;
+  return flow;
+}
+
+/**
+ * The weather flow served by an in-process runner daemon — memory stores, no NATS — with WebChat on: the page is
+ * `daemon.webchatUrl` (`http://<host>:<port>/webchat/`), and `daemon.handleMessage` runs turns on the same engine
+ * (the terminal conversation of demo.mjs). Stop it with `daemon.stop()`.
+ * @param {import('@greentic/interfaces').ComponentRegistry} registry  resolves the weather tool
+ * @param {{baseUrl?: string, timeoutMs?: number, host?: string, port?: number, log?: import('@greentic/runner').Logger,
+ *   title?: string}} [options]
+ */
+export async function startWeatherRunner(registry, options = {}) {
+  const config = loadRunnerConfig(undefined, {
+    env: {}, // the demo's own settings: GREENTIC_RUNNER_* of the shell do not apply
+    overrides: {
+      http: { host: options.host ?? '127.0.0.1', port: options.port ?? 0 },
+      tenancy: { env: 'dev' },
+      webchat: {
+        enabled: true,
+        binding: { env: 'dev', tenant: 'demo' },
+        title: options.title ?? 'Greentic weather bot',
+        botName: 'Weather bot',
+      },
+      shutdown: { timeoutMs: 5_000 },
+    },
+  });
+  const daemon = new RunnerDaemon({
+    config,
+    components: registry,
+    flowLoader: async () => [{ flow: weatherFlow(options), file: WEATHER_FLOW }],
+    ...(options.log ? { log: options.log } : {}),
+  });
+  await daemon.start();
+  return daemon;
+}
+
+/**
  * A conversation with the engine: `say(text)` sends one message and returns the turn with its reply texts.
- * @param {FlowEngine} engine
+ * @param {{handleMessage: FlowEngine['handleMessage']}} engine  a FlowEngine, or a RunnerDaemon (its current engine)
  * @param {{tenant?: string, user?: string, conversation?: string, channel?: string}} [who]
  */
 export function conversation(engine, who = {}) {

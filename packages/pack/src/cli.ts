@@ -1,19 +1,22 @@
-import { readFileSync } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { buildPack } from './build.js';
+import { devKeyPaths } from './cli-home.js';
 import { formatProblem, PackError, type PackProblem, problemToJSON } from './errors.js';
-import { generateKeyPair } from './keys.js';
+import { generateKeyPair, loadSigningKey, publicKeyToPem } from './keys.js';
 import { type LintReport, lintFile, MANIFEST_KINDS, type ManifestKind } from './lint.js';
+import { runOciCommand } from './oci/cli.js';
 import { readPack, signPack, verifyPack } from './read.js';
 
 /**
- * `packc`: build, sign, verify, inspect and lint Greentic packs. `runPackc` runs in-process (tests call it);
- * `bin/packc.js` is a shim around it. Results go to stdout, progress and diagnostics to stderr.
+ * `packc`: build, sign, verify, inspect and lint Greentic packs, and push/pull them to/from OCI registries.
+ * `runPackc` runs in-process (tests call it); `bin/packc.js` is a shim around it. Results go to stdout, progress
+ * and diagnostics to stderr.
  *
- * Exit codes: 0 success; 1 the pack or manifest is invalid, or verification failed; 2 the command could not
- * run (bad usage, a file that does not exist, output that exists).
+ * Exit codes: 0 success; 1 the pack or manifest is invalid, verification failed, or a registry operation
+ * failed; 2 the command could not run (bad usage, a file that does not exist, output that exists).
  */
 
 export interface Writer {
@@ -22,8 +25,48 @@ export interface Writer {
 export interface PackcIO {
   stdout: Writer;
   stderr: Writer;
-  /** Environment (for SOURCE_DATE_EPOCH); defaults to `process.env`. */
+  /**
+   * Environment (SOURCE_DATE_EPOCH, GREENTIC_HOME for the dev key, GREENTIC_OCI_* credentials,
+   * GREENTIC_PACK_CACHE_DIR); defaults to `process.env`.
+   */
   env?: Record<string, string | undefined>;
+  /** `push --password-stdin` reads it. Default: `process.stdin`. */
+  stdin?: AsyncIterable<Uint8Array | string>;
+  /** Base of relative paths of push/pull. Default: `process.cwd()`. */
+  cwd?: string;
+  /** The `fetch` registry requests use (tests inject one). */
+  fetch?: typeof fetch;
+}
+
+/** The registry commands, run by `runOciCommand` (src/oci/cli.ts). */
+const OCI_COMMANDS: Record<string, string> = {
+  push: 'push a .gtpack (or, with --component, a Wasm component) to an OCI registry; prints the pinned reference',
+  pull: 'pull a pack pinned by digest from an OCI registry, verify its sha256 and cache it',
+  resolve: 'resolve an OCI tag to its digest-pinned reference',
+};
+
+/** Reads a pack's id and version for the push annotations; an invalid pack is refused (integrity, not trust). */
+async function describePack(bytes: Uint8Array): Promise<{ id: string; version: string }> {
+  const pack = await readPack(bytes, { allowUnsigned: true });
+  return { id: pack.manifest.pack_id, version: pack.manifest.version };
+}
+
+/**
+ * A hint for a build that failed because a component's Wasm (or manifest) is missing: packc packs built
+ * components, it does not compile them.
+ */
+function missingComponentHint(problems: readonly PackProblem[]): string | undefined {
+  for (const p of problems) {
+    const m = /component (?:Wasm file|manifest) (.+?) does not exist;/.exec(p.message);
+    if (!m) continue;
+    const dir = dirname(m[1]!);
+    const project = basename(dir) === 'dist' ? dirname(dir) : dir;
+    const command = existsSync(join(project, 'component.manifest.json'))
+      ? `greentic-component build ${relative(process.cwd(), project) || '.'}`
+      : 'greentic-component build <component project>';
+    return `component ${m[1]} is not built yet: build it first (${command}), then run packc build again`;
+  }
+  return undefined;
 }
 
 export const EXIT_OK = 0;
@@ -77,6 +120,7 @@ same key is replaced; other keys' signatures are kept (key rotation) unless --re
 
 Examples:
   $ packc sign -p dist/hello.gtpack --key keys/signing.key.pem
+  $ packc sign -p dist/hello.gtpack                  # with the dev key (packc keygen)
   $ packc sign -p dist/hello.gtpack --key keys/new.key.pem --key-id release-2026
   $ packc sign -p dist/hello.gtpack --key keys/new.key.pem --replace -o dist/hello.signed.gtpack
 `;
@@ -98,7 +142,12 @@ Given a directory, writes <dir>/signing.key.pem and <dir>/signing.pub.pem; given
 private key there and the public key beside it (<name>.pub.pem). Never prints the private key.
 Keys from "openssl genpkey -algorithm ed25519" work too.
 
+Without --out, sets up the dev key: $GREENTIC_HOME/keys/dev.key.pem and dev.pub.pem (GREENTIC_HOME defaults
+to ~/.greentic), and trusts its public half by copying it to $GREENTIC_HOME/trust/dev.pub.pem, the trust
+store greentic-runner load reads. An existing dev key is kept (and trusted again) unless --force.
+
 Examples:
+  $ packc keygen
   $ packc keygen --out keys/
   $ packc keygen --out keys/release.key.pem
 `;
@@ -156,11 +205,17 @@ export async function runPackc(
       'after',
       `
 Examples:
+  $ packc keygen                   # dev key in ~/.greentic/keys/, its public half trusted in ~/.greentic/trust/
   $ packc keygen --out keys/
   $ packc build -p pack.yaml -o dist/hello.gtpack --sign keys/signing.key.pem
   $ packc verify -p dist/hello.gtpack --trust keys/signing.pub.pem
   $ packc inspect dist/hello.gtpack
   $ packc lint --manifest-only pack.yaml
+  $ packc push dist/hello.gtpack oci://ghcr.io/acme/packs/hello:0.1.0
+  $ packc pull oci://ghcr.io/acme/packs/hello@sha256:3f5c… -o hello.gtpack
+  $ packc resolve oci://ghcr.io/acme/packs/hello:0.1.0
+
+"packc <command> --help" shows each command's options and examples.
 `,
     );
 
@@ -225,7 +280,10 @@ Examples:
     .command('sign')
     .description('sign a .gtpack (the signature is stored inside it)')
     .requiredOption('-p, --pack <file.gtpack>', 'the pack to sign')
-    .requiredOption('--key <key.pem>', 'Ed25519 private key (PKCS#8 PEM)')
+    .option(
+      '--key <key.pem>',
+      'Ed25519 private key (PKCS#8 PEM); default: the dev key $GREENTIC_HOME/keys/dev.key.pem (packc keygen)',
+    )
     .option('--key-id <id>', 'label stored with the signature (default: the key fingerprint)')
     .option('--replace', 'drop every existing signature (default: keep other keys\u2019 signatures)')
     .option('-o, --out <file.gtpack>', 'write the signed pack here instead of in place')
@@ -234,7 +292,7 @@ Examples:
     .action(
       async (o: {
         pack: string;
-        key: string;
+        key?: string;
         keyId?: string;
         replace?: boolean;
         out?: string;
@@ -242,9 +300,18 @@ Examples:
       }) => {
         json = o.json === true;
         await mustExist(o.pack, 'pack');
-        await mustExist(o.key, 'signing key');
+        let key = o.key;
+        if (key === undefined) {
+          key = devKeyPaths(env).privateKey;
+          if (!existsSync(key))
+            throw new UsageError(
+              `no --key given and there is no dev key at ${key}; create one with "packc keygen" or pass --key <key.pem>`,
+            );
+          progress(`signing with the dev key ${key}`);
+        }
+        await mustExist(key, 'signing key');
         const signedAt = signedAtFrom(env);
-        const r = await signPack(o.pack, o.key, {
+        const r = await signPack(o.pack, key, {
           ...(o.out !== undefined ? { out: o.out } : {}),
           ...(o.keyId !== undefined ? { keyId: o.keyId } : {}),
           ...(o.replace ? { replace: true } : {}),
@@ -316,12 +383,46 @@ Examples:
   program
     .command('keygen')
     .description('create an Ed25519 signing key pair (PKCS#8 / SPKI PEM)')
-    .requiredOption('--out <dir|file>', 'a directory, or the private key file name')
+    .option(
+      '--out <dir|file>',
+      'a directory, or the private key file name (default: the dev key in $GREENTIC_HOME/keys/)',
+    )
     .option('--force', 'overwrite existing key files')
     .option('--json', 'print one JSON document instead of text')
     .addHelpText('after', KEYGEN_HELP)
-    .action(async (o: { out: string; force?: boolean; json?: boolean }) => {
+    .action(async (o: { out?: string; force?: boolean; json?: boolean }) => {
       json = o.json === true;
+      if (o.out === undefined) {
+        const dev = devKeyPaths(env);
+        let created = false;
+        let fingerprint: string;
+        let publicKeyPem: string;
+        if (!o.force && existsSync(dev.privateKey)) {
+          const key = await loadSigningKey(await readFile(dev.privateKey, 'utf8'));
+          fingerprint = key.fingerprint;
+          publicKeyPem = publicKeyToPem(key.publicKey);
+        } else {
+          const pair = await generateKeyPair();
+          await mkdir(dirname(dev.privateKey), { recursive: true, mode: 0o700 });
+          await writeFile(dev.privateKey, pair.privateKeyPem, { mode: 0o600 });
+          fingerprint = pair.fingerprint;
+          publicKeyPem = pair.publicKeyPem;
+          created = true;
+        }
+        await writeFile(dev.publicKey, publicKeyPem, { mode: 0o644 });
+        await mkdir(dirname(dev.trusted), { recursive: true });
+        await copyFile(dev.publicKey, dev.trusted);
+        if (json) {
+          io.stdout.write(
+            `${JSON.stringify({ ok: true, dev: true, created, private_key: dev.privateKey, public_key: dev.publicKey, trusted: dev.trusted, fingerprint }, null, 2)}\n`,
+          );
+        } else {
+          io.stdout.write(
+            `${created ? 'dev key created' : 'dev key exists'}: ${dev.privateKey} (keep it secret)\npublic key:  ${dev.publicKey}\ntrusted:     ${dev.trusted}\nfingerprint: ${fingerprint}\n`,
+          );
+        }
+        return;
+      }
       const isDir = o.out.endsWith('/') || (await stat(o.out).catch(() => undefined))?.isDirectory() === true;
       const privatePath = isDir ? join(o.out, 'signing.key.pem') : o.out;
       const stem = privatePath.replace(/(\.key)?\.pem$/, '');
@@ -477,6 +578,35 @@ Examples:
       exitCode = ok ? EXIT_OK : EXIT_PROBLEMS;
     });
 
+  const runOci = (args: readonly string[]) =>
+    runOciCommand(args, {
+      stdout: io.stdout,
+      stderr: io.stderr,
+      env,
+      ...(io.stdin ? { stdin: io.stdin } : {}),
+      ...(io.cwd ? { cwd: io.cwd } : {}),
+      ...(io.fetch ? { fetch: io.fetch } : {}),
+      describePack,
+    });
+  for (const [name, description] of Object.entries(OCI_COMMANDS)) {
+    // Registered for `packc --help`; runOciCommand parses their arguments (see the dispatch below).
+    program
+      .command(name)
+      .description(description)
+      .helpOption(false)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .argument('[args...]')
+      .action(async (args: string[]) => {
+        exitCode = await runOci([name, ...args]);
+      });
+  }
+  // `packc push|pull|resolve …` and `packc help push|pull|resolve` go to runOciCommand untouched, so its own
+  // option parser (repeatable --annotation, -o, --password-stdin) sees exactly what was typed.
+  const [first, second] = argv;
+  if (first !== undefined && first in OCI_COMMANDS) return runOci(argv);
+  if (first === 'help' && second !== undefined && second in OCI_COMMANDS) return runOci([second, '--help']);
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
@@ -493,6 +623,8 @@ Examples:
       if (json) io.stdout.write(`${JSON.stringify(errorJSON(err), null, 2)}\n`);
       if (!json && err.problems.length > 1) printProblems(err.problems, io.stderr);
       io.stderr.write(`packc: error ${err.code}: ${err.message}\n`);
+      const hint = missingComponentHint(err.problems);
+      if (hint) io.stderr.write(`packc: hint: ${hint}\n`);
       return EXIT_PROBLEMS;
     }
     io.stderr.write(`packc: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -16,7 +16,8 @@ import { isSemver, isSupportedWorld, parseWitWorld, SUPPORTED_WORLDS } from './v
  *   `id, version, world, supports, profiles, capabilities, operations, …`.
  *
  * A document with `name`, `describe_export` or `hashes` is taken as the first, anything else as the second.
- * The first may also carry `network` (a `NetworkPolicy`, the Greentic-TS extension greentic-component writes).
+ * The first may also carry `"x-greentic": {"network": …}` (a `NetworkPolicy`, the Greentic-TS extension
+ * greentic-component writes and the component host reads).
  */
 export type ComponentManifestFormat = 'greentic.component.manifest.v1' | 'greentic.pack.component.v1';
 
@@ -44,32 +45,79 @@ export function checkComponentManifest(
   );
   const problems: PackProblem[] = [];
   let data = doc.data;
-  if (
-    format === 'greentic.component.manifest.v1' &&
-    data !== null &&
-    typeof data === 'object' &&
-    'network' in data
-  ) {
-    // Greentic-TS extension written by greentic-component: the component's outbound HTTP policy. Checked here,
-    // kept in the packed manifest (the host reads it), and left out of the upstream schema check.
-    const { network, ...rest } = data as Record<string, unknown>;
-    data = rest;
-    try {
-      validateNetworkPolicy(network);
-    } catch (err) {
-      problems.push(
-        doc.problem(
-          'GT_PACK_COMPONENT_MANIFEST',
-          '/network',
-          `is not a network policy (${(err as Error).message}); write {"egress": {"domains": ["api.example.com"], "protocols": ["https"]}, "deny_on_miss": true}`,
-        ),
-      );
+  if (format === 'greentic.component.manifest.v1' && data !== null && typeof data === 'object') {
+    // Greentic-TS extensions live under "x-greentic" (upstream's schema is closed): `network`, the component's
+    // outbound HTTP policy. Checked here, kept in the packed manifest (the host reads it), and left out of the
+    // upstream schema check — as the host's own manifest parser does.
+    const { 'x-greentic': extension, ...rest } = data as Record<string, unknown>;
+    if (extension !== undefined) {
+      data = rest;
+      problems.push(...greenticExtensionProblems(doc, extension));
+    }
+    if ('network' in rest) {
+      // Where greentic-component wrote the policy before `x-greentic`: still read (the runner hands it to the
+      // host as the component's policy), with a warning.
+      const { network, ...withoutNetwork } = rest;
+      data = withoutNetwork;
+      try {
+        validateNetworkPolicy(network);
+        problems.push({
+          ...doc.problem(
+            'GT_PACK_COMPONENT_MANIFEST',
+            '/network',
+            'a network policy at the top level is the old place: move it under "x-greentic": {"network": {…}} (what greentic-component build writes now)',
+          ),
+          severity: 'warning',
+        });
+      } catch (err) {
+        problems.push(
+          doc.problem(
+            'GT_PACK_COMPONENT_MANIFEST',
+            '/network',
+            `is not a network policy (${(err as Error).message}); write {"egress": {"domains": ["api.example.com"], "protocols": ["https"]}, "deny_on_miss": true} under "x-greentic": {"network": …}`,
+          ),
+        );
+      }
     }
   }
   if (!validate(data))
     problems.push(...doc.schemaProblems(validate.errors ?? [], 'GT_PACK_COMPONENT_MANIFEST'));
   problems.push(...componentSemanticProblems(doc, '', format, opts, problems));
   return { format, problems };
+}
+
+/** Problems of a manifest's `x-greentic` object: only `network`, which must be a NetworkPolicy. */
+function greenticExtensionProblems(doc: SourceDoc, extension: unknown): PackProblem[] {
+  if (extension === null || typeof extension !== 'object' || Array.isArray(extension)) {
+    return [
+      doc.problem('GT_PACK_COMPONENT_MANIFEST', '/x-greentic', 'must be an object like {"network": {…}}'),
+    ];
+  }
+  const problems: PackProblem[] = [];
+  for (const [key, value] of Object.entries(extension)) {
+    if (key !== 'network') {
+      problems.push(
+        doc.problem(
+          'GT_PACK_COMPONENT_MANIFEST',
+          `/x-greentic/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+          'is not a known Greentic-TS extension (known: network)',
+        ),
+      );
+      continue;
+    }
+    try {
+      validateNetworkPolicy(value);
+    } catch (err) {
+      problems.push(
+        doc.problem(
+          'GT_PACK_COMPONENT_MANIFEST',
+          '/x-greentic/network',
+          `is not a network policy (${(err as Error).message}); write {"egress": {"domains": ["api.example.com"], "protocols": ["https"]}, "deny_on_miss": true}`,
+        ),
+      );
+    }
+  }
+  return problems;
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * The one error catalog of @greentic/pack. Every problem a user can meet while validating a pack.yaml,
- * building, signing, verifying or reading a `.gtpack` carries a stable `code`, a message that says what is
- * wrong and what to do, and — where it comes from a file — the file, line, column and JSON pointer.
+ * building, signing, verifying or reading a `.gtpack`, or moving one through an OCI registry, carries a stable
+ * `code`, a message that says what is wrong and what to do, and — where it comes from a file — the file, line,
+ * column and JSON pointer; OCI failures carry the `reference` and the HTTP `status`. Messages never contain
+ * credentials or tokens.
  */
 export type PackErrorCode =
   // --- sources: pack.yaml and the files it references -------------------------------------------------
@@ -65,7 +67,55 @@ export type PackErrorCode =
   | 'GT_PACK_KEY'
   // --- the CLI -----------------------------------------------------------------------------------------
   /** packc was called wrongly (unknown file kind for lint, output exists, …). */
-  | 'GT_PACK_USAGE';
+  | 'GT_PACK_USAGE'
+  // --- OCI registries (push, pull, resolve) ------------------------------------------------------------
+  | OciErrorCode;
+
+/** The codes of OCI registry operations (`pushPack`, `pullPack`, `resolveRef`, `packc push|pull|resolve`). */
+export type OciErrorCode =
+  /** The reference is not `oci://host[:port]/repo[:tag|@sha256:<64 hex>]` (or names a digest where a tag is needed). */
+  | 'GT_PACK_OCI_REF'
+  /** A pull names a tag, not a digest, and `allowTags` was not set; the message shows how to pin. */
+  | 'GT_PACK_OCI_TAG_NOT_ALLOWED'
+  /** Plain HTTP to a host that is not loopback, without `insecure: true` (also for redirects and token realms). */
+  | 'GT_PACK_OCI_INSECURE'
+  /** The registry (or its token service) wants credentials, rejected them, or denied access (401/403). */
+  | 'GT_PACK_OCI_AUTH'
+  /** The repository, tag, manifest or blob does not exist (404). */
+  | 'GT_PACK_OCI_NOT_FOUND'
+  /** Bytes do not match the digest (or size) they were announced with: tampering or a broken registry. */
+  | 'GT_PACK_OCI_DIGEST_MISMATCH'
+  /** A pack, component or manifest is larger than the allowed size (64 MiB for a pack layer by default). */
+  | 'GT_PACK_OCI_TOO_LARGE'
+  /** The manifest is not an OCI (or Docker v2) image manifest we can read: bad JSON, shape, media type, digest. */
+  | 'GT_PACK_OCI_MANIFEST'
+  /** The manifest has no layer of a pack (or component) media type. */
+  | 'GT_PACK_OCI_NO_LAYER'
+  /** The registry answered with an unexpected status or broke the distribution protocol (missing Location, …). */
+  | 'GT_PACK_OCI_REGISTRY'
+  /** The registry could not be reached: connection refused, DNS, TLS or time-out. */
+  | 'GT_PACK_OCI_NETWORK'
+  /** A local file could not be read or written: the input pack, the `-o` output, the cache. */
+  | 'GT_PACK_OCI_IO'
+  /** `packc push|pull|resolve` was called wrongly (missing argument, unknown option). */
+  | 'GT_PACK_OCI_USAGE';
+
+/** The OCI codes, for documentation and exhaustive tests. */
+export const OCI_ERROR_CODES: readonly OciErrorCode[] = [
+  'GT_PACK_OCI_REF',
+  'GT_PACK_OCI_TAG_NOT_ALLOWED',
+  'GT_PACK_OCI_INSECURE',
+  'GT_PACK_OCI_AUTH',
+  'GT_PACK_OCI_NOT_FOUND',
+  'GT_PACK_OCI_DIGEST_MISMATCH',
+  'GT_PACK_OCI_TOO_LARGE',
+  'GT_PACK_OCI_MANIFEST',
+  'GT_PACK_OCI_NO_LAYER',
+  'GT_PACK_OCI_REGISTRY',
+  'GT_PACK_OCI_NETWORK',
+  'GT_PACK_OCI_IO',
+  'GT_PACK_OCI_USAGE',
+];
 
 /** The error codes, for documentation and exhaustive tests. */
 export const PACK_ERROR_CODES: readonly PackErrorCode[] = [
@@ -98,6 +148,7 @@ export const PACK_ERROR_CODES: readonly PackErrorCode[] = [
   'GT_PACK_UNTRUSTED_KEY',
   'GT_PACK_KEY',
   'GT_PACK_USAGE',
+  ...OCI_ERROR_CODES,
 ];
 
 export interface SourceLocation {
@@ -135,6 +186,10 @@ export interface PackErrorOptions extends ErrorOptions {
   problems?: PackProblem[];
   /** The archive entry concerned, for archive and SBOM errors. */
   entry?: string;
+  /** OCI errors: the reference the operation was about (never holds credentials: references cannot carry them). */
+  reference?: string;
+  /** OCI errors: the HTTP status that caused the error, when there was one. */
+  status?: number;
 }
 
 export class PackError extends Error {
@@ -143,13 +198,19 @@ export class PackError extends Error {
   readonly location: SourceLocation | undefined;
   readonly problems: PackProblem[];
   readonly entry: string | undefined;
+  /** OCI errors: the reference the operation was about, when there is one. */
+  readonly reference: string | undefined;
+  /** OCI errors: the HTTP status behind the error, when there is one. */
+  readonly status: number | undefined;
 
   constructor(code: PackErrorCode, message: string, options: PackErrorOptions = {}) {
-    const { location, problems, entry, ...errorOptions } = options;
+    const { location, problems, entry, reference, status, ...errorOptions } = options;
     super(location ? `${formatLocation(location)} ${message}` : message, errorOptions);
     this.code = code;
     this.location = location;
     this.entry = entry;
+    this.reference = reference;
+    this.status = status;
     this.problems = problems ?? [{ code, severity: 'error', message, ...(location ? { location } : {}) }];
   }
 
@@ -158,6 +219,8 @@ export class PackError extends Error {
       code: this.code,
       message: this.message,
       ...(this.entry !== undefined ? { entry: this.entry } : {}),
+      ...(this.reference !== undefined ? { reference: this.reference } : {}),
+      ...(this.status !== undefined ? { status: this.status } : {}),
       ...(this.location
         ? {
             file: this.location.file,
@@ -171,8 +234,18 @@ export class PackError extends Error {
   }
 }
 
-export function isPackError(err: unknown): err is PackError {
-  return err instanceof PackError;
+/** True when `err` is a {@link PackError}, optionally with the given code. */
+export function isPackError(err: unknown, code?: PackErrorCode): err is PackError {
+  return err instanceof PackError && (code === undefined || err.code === code);
+}
+
+/** True when `err` is a {@link PackError} of an OCI registry operation (`GT_PACK_OCI_*`), optionally with that code. */
+export function isOciError(err: unknown, code?: OciErrorCode): err is PackError & { code: OciErrorCode } {
+  return (
+    err instanceof PackError &&
+    err.code.startsWith('GT_PACK_OCI_') &&
+    (code === undefined || err.code === code)
+  );
 }
 
 /** `file:line:col`, as editors and terminals recognise it. */

@@ -1,7 +1,8 @@
 /**
  * @greentic/pack — Greentic packs: pack.yaml validation with source positions, the deterministic `.gtpack`
  * build (stored ZIP, deterministic CBOR, BLAKE3 SBOM), ed25519 signing stored inside the archive, the hardened
- * reader that verifies everything before anything is parsed, and the `packc` CLI.
+ * reader that verifies everything before anything is parsed, OCI registry push/pull (pinned, verified, cached),
+ * and the `packc` CLI.
  */
 
 export {
@@ -16,6 +17,11 @@ export {
 export { compareCborKeys, decodeCanonical, encodeCanonical } from './cbor.js';
 export { type PackcIO, runPackc } from './cli.js';
 export {
+  defaultGreenticHome,
+  devKeyPaths,
+  trustDir,
+} from './cli-home.js';
+export {
   type ComponentManifestFormat,
   checkComponentManifest,
   componentManifestFormat,
@@ -23,7 +29,10 @@ export {
 export {
   formatLocation,
   formatProblem,
+  isOciError,
   isPackError,
+  OCI_ERROR_CODES,
+  type OciErrorCode,
   PACK_ERROR_CODES,
   PackError,
   type PackErrorCode,
@@ -70,6 +79,48 @@ export {
   parsePackYaml,
   type SecretRequirement,
 } from './manifest.js';
+export {
+  ANNOTATION_COMPONENT_ID,
+  ANNOTATION_COMPONENT_VERSION,
+  ANNOTATION_PACK_ID,
+  ANNOTATION_PACK_VERSION,
+  ANNOTATION_TITLE,
+  CACHE_LAYER_FILE,
+  type CacheMetadata,
+  COMPONENT_LAYER_MEDIA_TYPES,
+  type Descriptor,
+  defaultCacheDir as defaultOciCacheDir,
+  formatOciReference,
+  GREENTIC_PACK_MEDIA_TYPE,
+  type ImageManifest,
+  isLoopbackHost,
+  MAX_COMPONENT_BYTES,
+  MAX_PACK_BYTES,
+  OCI_EMPTY_DIGEST,
+  OCI_EMPTY_MEDIA_TYPE,
+  OCI_MANIFEST_MEDIA_TYPE,
+  type OciClientOptions,
+  type OciCommandIo,
+  type OciCredentials,
+  type OciProgressEvent,
+  type OciPullOptions,
+  type OciPullResult,
+  type OciPushOptions,
+  type OciPushResult,
+  type OciReference,
+  type OciResolveResult,
+  PACK_LAYER_MEDIA_TYPES,
+  type PushComponentOptions,
+  type PushPackOptions,
+  parseOciReference,
+  pullComponent,
+  pullPack,
+  pushComponent,
+  pushPack,
+  resolveRef,
+  runOciCommand,
+  WASM_COMPONENT_MEDIA_TYPE,
+} from './oci/index.js';
 export type { PackComponentEntry, PackFlowEntry, PackManifest } from './pack-manifest.js';
 export { isSafePackPath, packPathProblem } from './paths.js';
 export {

@@ -265,14 +265,35 @@ describe('buildPack', () => {
     edit(
       manifest,
       '"name": "Echo",',
-      '"name": "Echo",\n  "network": { "egress": { "domains": ["api.example.com"] }, "deny_on_miss": true },',
+      '"name": "Echo",\n  "x-greentic": { "network": { "egress": { "domains": ["api.example.com"] }, "deny_on_miss": true } },',
     );
     const r = await buildPack(join(dir, 'pack.yaml'));
     const pack = await readPack(r.bytes, { allowUnsigned: true });
-    expect(pack.components.get('echo')!.manifest.network).toEqual({
-      egress: { domains: ['api.example.com'] },
-      deny_on_miss: true,
+    expect(pack.components.get('echo')!.manifest['x-greentic']).toEqual({
+      network: { egress: { domains: ['api.example.com'] }, deny_on_miss: true },
     });
+    edit(manifest, '"deny_on_miss": true', '"deny_on_miss": "sometimes"');
+    let err = await buildError(join(dir, 'pack.yaml'));
+    expect(err.code).toBe('GT_PACK_COMPONENT_MANIFEST');
+    expect(err.location).toMatchObject({ pointer: '/x-greentic/network', line: 4 });
+    edit(manifest, '"deny_on_miss": "sometimes" } }', '"deny_on_miss": true }, "limits": {} }');
+    err = await buildError(join(dir, 'pack.yaml'));
+    expect(err.location).toMatchObject({ pointer: '/x-greentic/limits' });
+  });
+
+  it('still reads a network policy at the top level of a manifest (the old place), with a warning', async () => {
+    const dir = copyFixture();
+    const manifest = join(dir, 'components/echo/component.manifest.json');
+    edit(
+      manifest,
+      '"name": "Echo",',
+      '"name": "Echo",\n  "network": { "egress": { "domains": ["api.example.com"] }, "deny_on_miss": true },',
+    );
+    const r = await buildPack(join(dir, 'pack.yaml'));
+    expect(r.warnings.map((w) => [w.code, w.location?.pointer])).toContainEqual([
+      'GT_PACK_COMPONENT_MANIFEST',
+      '/network',
+    ]);
     edit(manifest, '"deny_on_miss": true', '"deny_on_miss": "sometimes"');
     const err = await buildError(join(dir, 'pack.yaml'));
     expect(err.code).toBe('GT_PACK_COMPONENT_MANIFEST');

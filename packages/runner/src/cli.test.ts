@@ -8,7 +8,7 @@ import { runRunnerCli } from './cli.js';
 
 const QA_DEMO = fileURLToPath(new URL('../../../examples/qa-demo/flows/qa_demo.ygtc', import.meta.url));
 
-async function cli(args: string[], stdinLines?: string[]) {
+async function cli(args: string[], stdinLines?: string[], env?: Record<string, string>) {
   let out = '';
   let err = '';
   const code = await runRunnerCli(args, {
@@ -20,6 +20,7 @@ async function cli(args: string[], stdinLines?: string[]) {
     },
     stdin: stdinLines ? Readable.from(stdinLines.map((l) => `${l}\n`)) : undefined,
     isTTY: false,
+    ...(env ? { env } : {}),
   });
   return { code, out, err };
 }
@@ -73,7 +74,13 @@ describe('greentic-runner run-flow', () => {
   });
 
   it('exits 2 on bad usage', async () => {
-    expect((await cli(['run-flow', '--input', '"x"'])).code).toBe(2);
+    // no --flow and no pack loaded (an empty GREENTIC_HOME)
+    const empty = { GREENTIC_HOME: mkdtempSync(join(tmpdir(), 'gt-runner-home-')) };
+    const noFlow = await cli(['run-flow', '--input', '"x"'], undefined, empty);
+    expect(noFlow.code).toBe(2);
+    expect(noFlow.err).toMatch(
+      /error GT_RUNNER_USAGE: no --flow given, and no pack is loaded for tenant "demo"/,
+    );
     expect((await cli(['run-flow', '--flow', '/nonexistent.ygtc', '--input', '"x"'])).code).toBe(2);
     expect((await cli(['nope'])).code).toBe(2);
   });

@@ -3,18 +3,25 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { FlowError, type FlowIR, loadFlowFile } from '@greentic/flow';
+import { PackError } from '@greentic/pack';
 import { MemorySessionStore } from '@greentic/session';
 import { MemoryStateStore } from '@greentic/state';
 import { Command, CommanderError } from 'commander';
+import { registerServe } from './daemon/cli-serve.js';
 import { FlowEngine, type TurnResult } from './engine/engine.js';
 import { RunnerError } from './errors.js';
 import { envelopeFromInput } from './input.js';
+import { registerLoad } from './packs/cli-load.js';
+import { packEngine } from './packs/run.js';
+import { resolvePackSettings } from './packs/settings.js';
 
 export interface CliIO {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   stdin?: Readable;
   isTTY?: boolean;
+  /** Environment (GREENTIC_HOME, GREENTIC_ENV, …); default `process.env`. */
+  env?: Record<string, string | undefined>;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -115,7 +122,14 @@ export async function runRunnerCli(argv: string[], io: CliIO): Promise<number> {
       .option('--strict-templates', 'a template path that does not exist is an error, not a warning');
 
   common(program.command('run-flow'))
-    .description('Run one turn of a flow with an input message and print the replies.')
+    .description(
+      "Run one turn of a flow with an input message and print the replies. Without --flow, the entry flow of the tenant's loaded pack runs (greentic-runner load).",
+    )
+    .option(
+      '--store <dir>',
+      'without --flow: the pack store (default: $GREENTIC_HOME/packs, i.e. ~/.greentic/packs)',
+    )
+    .option('--config <file>', 'without --flow: runner configuration (packs.store, tenancy.env)')
     .requiredOption(
       '--input <json>',
       'the message: JSON text ("hi"), {"text":"hi"}, a Telegram update, or an envelope',
@@ -126,18 +140,44 @@ export async function runRunnerCli(argv: string[], io: CliIO): Promise<number> {
     )
     .addHelpText(
       'after',
-      `\nExamples:\n  greentic-runner run-flow --flow examples/qa-demo/flows/qa_demo.ygtc --tenant acme --input '{"text":"hi"}'\n  greentic-runner run-flow --flow flows/ --tenant acme --input '{"update":{"message":{"text":"/weather","chat":{"id":42}}}}' --json\n\nExit codes: 0 the turn completed or is waiting for input, 1 the flow failed, 2 bad usage.`,
+      `\nExamples:\n  greentic-runner run-flow --flow examples/qa-demo/flows/qa_demo.ygtc --tenant acme --input '{"text":"hi"}'\n  greentic-runner run-flow --flow flows/ --tenant acme --input '{"update":{"message":{"text":"/weather","chat":{"id":42}}}}' --json\n  greentic-runner load --pack dist/weather.gtpack && greentic-runner run-flow --tenant acme --input '{"update":{"message":{"text":"/weather"}}}'\n\nWithout --flow the tenant's pack runs: its own (load --tenant), else the default pack (load without --tenant), with\nits components in the sandboxed component host. --entry picks another flow of the pack.\n\nExit codes: 0 the turn completed or is waiting for input, 1 the flow failed (or the stored pack was refused),\n2 bad usage (also: no --flow and no pack loaded).`,
     )
     .action(async (o) => {
-      const engine = makeEngine(loadFlows(o.flow), o);
       const msg = envelopeFromInput(parseInput(o.input), {
         env: o.env,
         tenant: o.tenant,
         team: o.team,
         user: o.user,
       });
-      const r = await engine.handleMessage(msg);
-      if (o.json) io.stdout(`${JSON.stringify(turnJson(r), null, 2)}\n`);
+      let r: TurnResult;
+      let pack: Record<string, unknown> | undefined;
+      if (o.flow.length > 0) {
+        r = await makeEngine(loadFlows(o.flow), o).handleMessage(msg);
+      } else {
+        const settings = resolvePackSettings({
+          env: io.env ?? process.env,
+          ...(o.config !== undefined ? { configFile: o.config } : {}),
+          ...(o.store !== undefined ? { store: o.store } : {}),
+        });
+        const pe = await packEngine({
+          tenant: o.tenant,
+          settings,
+          strictTemplates: o.strictTemplates === true,
+        }).catch((e: unknown) => {
+          // nothing to run: neither --flow nor a loaded pack is a usage error here
+          if (e instanceof RunnerError && e.code === 'GT_RUNNER_FLOW_NOT_FOUND')
+            throw new RunnerError('GT_RUNNER_USAGE', `no --flow given, and ${e.message}`);
+          throw e;
+        });
+        try {
+          r = await pe.engine.handleMessage(msg, o.entry !== undefined ? { flowId: o.entry } : {});
+        } finally {
+          await pe.close();
+        }
+        const { ref, from } = pe.opened;
+        pack = { id: ref.pack_id, version: ref.version, digest: ref.digest, tenant: from ?? null };
+      }
+      if (o.json) io.stdout(`${JSON.stringify({ ...turnJson(r), ...(pack ? { pack } : {}) }, null, 2)}\n`);
       else {
         printTurn(io, r);
         if (r.status === 'pending') io.stderr(`(waiting: ${r.waitReason})\n`);
@@ -187,6 +227,8 @@ export async function runRunnerCli(argv: string[], io: CliIO): Promise<number> {
       rl.close();
     });
 
+  registerLoad(program, io);
+  registerServe(program, io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -199,6 +241,10 @@ export async function runRunnerCli(argv: string[], io: CliIO): Promise<number> {
     if (e instanceof RunnerError) {
       io.stderr(`error ${e.code}: ${e.message}\n`);
       return e.code === 'GT_RUNNER_USAGE' ? 2 : 1;
+    }
+    if (e instanceof PackError) {
+      io.stderr(`error ${e.code}: ${e.message}\n`);
+      return e.code === 'GT_PACK_USAGE' || e.code === 'GT_PACK_OCI_USAGE' ? 2 : 1;
     }
     throw e;
   }

@@ -15,7 +15,15 @@ export type RunnerErrorCode =
   /** The conversation was changed concurrently and the turn could not be applied. */
   | 'GT_RUNNER_CONFLICT'
   /** A CLI usage error (bad option, unreadable file). */
-  | 'GT_RUNNER_USAGE';
+  | 'GT_RUNNER_USAGE'
+  /** The runner daemon's configuration (file or GREENTIC_RUNNER_* variable) is invalid; the message names the field. */
+  | 'GT_RUNNER_CONFIG'
+  /** A configured backend (Redis, NATS) cannot be reached at startup; the message names its URL. */
+  | 'GT_RUNNER_UNREACHABLE'
+  /** A message-bus operation failed (stream or consumer set-up, publish). */
+  | 'GT_RUNNER_BUS'
+  /** The daemon stopped before every in-flight turn finished (`shutdown.timeoutMs`); their messages are redelivered. */
+  | 'GT_RUNNER_SHUTDOWN_TIMEOUT';
 
 export class RunnerError extends Error {
   override readonly name = 'RunnerError';

@@ -89,3 +89,36 @@ export {
 export { RunnerError, type RunnerErrorCode } from './errors.js';
 export { type RunnerHostServicesOptions, runnerHostServices } from './host-services.js';
 export { envelopeFromInput, type InputDefaults } from './input.js';
+export { componentSource, PackComponentRegistry } from './packs/components.js';
+export {
+  type InstallStoredResult,
+  installStoredPacks,
+  type LoadPackOptions,
+  type LoadPackResult,
+  loadPackIntoStore,
+  type OpenTenantPackResult,
+  openTenantPack,
+} from './packs/load.js';
+export {
+  type InstallResult,
+  type PackVersion,
+  packEntryFlow,
+  packVersionKey,
+  TenantPackRegistry,
+  type TenantPackRegistryOptions,
+} from './packs/registry.js';
+export { type PackEngine, type PackEngineOptions, packEngine } from './packs/run.js';
+export {
+  DEFAULT_KEEP_VERSIONS,
+  type PackSettings,
+  type PackSettingsInput,
+  PRODUCTION_ENVS,
+  resolvePackSettings,
+} from './packs/settings.js';
+export {
+  PACK_STORE_HISTORY_LIMIT,
+  PACK_STORE_INDEX_SCHEMA,
+  PackStore,
+  type PackStoreIndex,
+  type StoredPackRef,
+} from './packs/store.js';

@@ -13,8 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { PackError } from '../errors.js';
 import { type Descriptor, type ImageManifest, parseImageManifest, sha256Digest } from './client.js';
-import { OciError } from './errors.js';
 
 export type ArtifactKind = 'pack' | 'component';
 
@@ -114,10 +114,14 @@ export class OciCache {
       }
       return { path, bytes: layerBytes, manifest, manifestBytes, layer };
     } catch (err) {
-      if (err instanceof OciError) throw err;
-      throw new OciError('GT_PACK_OCI_IO', `cannot read the OCI cache at ${dir}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      if (err instanceof PackError) throw err;
+      throw new PackError(
+        'GT_PACK_OCI_IO',
+        `cannot read the OCI cache at ${dir}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
@@ -161,7 +165,7 @@ export class OciCache {
       await writeAtomic(join(dir, 'metadata.json'), Buffer.from(`${JSON.stringify(metadata, null, 2)}\n`));
       return path;
     } catch (err) {
-      throw new OciError(
+      throw new PackError(
         'GT_PACK_OCI_IO',
         `cannot write the OCI cache at ${dir}: ${(err as Error).message} (set GREENTIC_PACK_CACHE_DIR to a ` +
           'writable directory, or pull with cacheDir: false / --no-cache and an output file)',

@@ -8,8 +8,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, resolve as resolvePath } from 'node:path';
+import { PackError } from '../errors.js';
 import { humanSize, type OciClientOptions, type OciProgressEvent } from './client.js';
-import { OciError } from './errors.js';
 import { type OciPullResult, pullComponent, pullPack, pushComponent, pushPack, resolveRef } from './pack.js';
 
 export interface OciCommandIo {
@@ -96,8 +96,8 @@ const VALUE_FLAGS = new Set([
 ]);
 const ALIASES: Record<string, string> = { '-o': '--output', '-h': '--help' };
 
-function usage(message: string): OciError {
-  return new OciError('GT_PACK_OCI_USAGE', message);
+function usage(message: string): PackError {
+  return new PackError('GT_PACK_OCI_USAGE', message);
 }
 
 function parseArgs(argv: readonly string[]): Parsed {
@@ -231,7 +231,7 @@ export async function runOciCommand(argv: readonly string[], io: OciCommandIo = 
           try {
             bytes = await readFile(path);
           } catch (err) {
-            throw new OciError(
+            throw new PackError(
               'GT_PACK_OCI_IO',
               `cannot read the pack file ${path}: ${(err as Error).message}`,
               {

@@ -4,6 +4,7 @@
  * token, and the token flow behind `WWW-Authenticate: Bearer realm=…`). Internal: the public API is in `pack.ts`.
  */
 import { createHash } from 'node:crypto';
+import { type OciErrorCode, PackError } from '../errors.js';
 import {
   type AuthChallenge,
   basicAuthorization,
@@ -11,7 +12,6 @@ import {
   parseWwwAuthenticate,
   resolveCredentials,
 } from './auth.js';
-import { OciError, type OciErrorCode } from './errors.js';
 import {
   ACCEPTED_MANIFEST_MEDIA_TYPES,
   DOCKER_MANIFEST_LIST_MEDIA_TYPE,
@@ -118,7 +118,7 @@ async function registryErrorText(res: Response): Promise<string> {
 
 function validateDescriptor(value: unknown, where: string, ref: string): Descriptor {
   const bad = (problem: string) =>
-    new OciError('GT_PACK_OCI_MANIFEST', `the manifest of ${ref} is invalid: ${where} ${problem}`, {
+    new PackError('GT_PACK_OCI_MANIFEST', `the manifest of ${ref} is invalid: ${where} ${problem}`, {
       reference: ref,
     });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('is not an object');
@@ -155,13 +155,13 @@ export function parseImageManifest(bytes: Uint8Array, ref: string, contentType?:
   try {
     json = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch (err) {
-    throw new OciError('GT_PACK_OCI_MANIFEST', `the manifest of ${ref} is not valid JSON`, {
+    throw new PackError('GT_PACK_OCI_MANIFEST', `the manifest of ${ref} is not valid JSON`, {
       reference: ref,
       cause: err,
     });
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new OciError('GT_PACK_OCI_MANIFEST', `the manifest of ${ref} is not a JSON object`, {
+    throw new PackError('GT_PACK_OCI_MANIFEST', `the manifest of ${ref} is not a JSON object`, {
       reference: ref,
     });
   }
@@ -172,7 +172,7 @@ export function parseImageManifest(bytes: Uint8Array, ref: string, contentType?:
     mediaType === DOCKER_MANIFEST_LIST_MEDIA_TYPE ||
     'manifests' in m
   ) {
-    throw new OciError(
+    throw new PackError(
       'GT_PACK_OCI_MANIFEST',
       `${ref} is an image index (a list of manifests), not a pack or component manifest; pull one of its ` +
         'manifests by digest instead',
@@ -180,19 +180,19 @@ export function parseImageManifest(bytes: Uint8Array, ref: string, contentType?:
     );
   }
   if (mediaType !== undefined && !ACCEPTED_MANIFEST_MEDIA_TYPES.includes(mediaType)) {
-    throw new OciError(
+    throw new PackError(
       'GT_PACK_OCI_MANIFEST',
       `the manifest of ${ref} has media type ${JSON.stringify(mediaType)}; expected ${OCI_MANIFEST_MEDIA_TYPE}`,
       { reference: ref },
     );
   }
   if (m.schemaVersion !== 2) {
-    throw new OciError('GT_PACK_OCI_MANIFEST', `the manifest of ${ref} does not have schemaVersion 2`, {
+    throw new PackError('GT_PACK_OCI_MANIFEST', `the manifest of ${ref} does not have schemaVersion 2`, {
       reference: ref,
     });
   }
   if (!Array.isArray(m.layers)) {
-    throw new OciError('GT_PACK_OCI_MANIFEST', `the manifest of ${ref} has no layers array`, {
+    throw new PackError('GT_PACK_OCI_MANIFEST', `the manifest of ${ref} has no layers array`, {
       reference: ref,
     });
   }
@@ -254,8 +254,8 @@ export class RegistryClient {
     code: OciErrorCode,
     message: string,
     extra: { status?: number; cause?: unknown } = {},
-  ): OciError {
-    return new OciError(code, message, { reference: this.display, ...extra });
+  ): PackError {
+    return new PackError(code, message, { reference: this.display, ...extra });
   }
 
   private checkScheme(url: URL): void {

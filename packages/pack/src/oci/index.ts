@@ -2,11 +2,13 @@
  * OCI distribution for Greentic packs and components: push, pull (pinned, verified, cached), resolve, and the
  * `packc push|pull|resolve` command helper.
  */
+
+// Errors are PackErrors with GT_PACK_OCI_* codes, in the package catalog (../errors.ts).
+export { isOciError, OCI_ERROR_CODES, type OciErrorCode } from '../errors.js';
 export type { OciCredentials } from './auth.js';
 export { CACHE_LAYER_FILE, type CacheMetadata, defaultCacheDir } from './cache.js';
 export { type OciCommandIo, runOciCommand } from './cli.js';
 export type { Descriptor, ImageManifest, OciClientOptions, OciProgressEvent } from './client.js';
-export { isOciError, OCI_ERROR_CODES, OciError, type OciErrorCode, type OciErrorOptions } from './errors.js';
 export {
   ANNOTATION_COMPONENT_ID,
   ANNOTATION_COMPONENT_VERSION,

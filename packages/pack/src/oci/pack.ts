@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { PackError } from '../errors.js';
 import { type ArtifactKind, defaultCacheDir, OciCache } from './cache.js';
 import {
   buildManifestBytes,
@@ -19,7 +20,6 @@ import {
   RegistryClient,
   sha256Digest,
 } from './client.js';
-import { OciError } from './errors.js';
 import {
   ANNOTATION_COMPONENT_ID,
   ANNOTATION_COMPONENT_VERSION,
@@ -131,25 +131,29 @@ function limitFor(kind: ArtifactKind, maxBytes: number | undefined): number {
 async function readInput(input: string | Uint8Array, kind: ArtifactKind, limit: number): Promise<Uint8Array> {
   if (typeof input !== 'string') {
     if (!(input instanceof Uint8Array)) {
-      throw new OciError('GT_PACK_OCI_IO', `the ${kind} to push must be a file path or a Uint8Array`);
+      throw new PackError('GT_PACK_OCI_IO', `the ${kind} to push must be a file path or a Uint8Array`);
     }
     return input;
   }
   try {
     const st = await stat(input);
-    if (!st.isFile()) throw new OciError('GT_PACK_OCI_IO', `${input} is not a regular file`);
+    if (!st.isFile()) throw new PackError('GT_PACK_OCI_IO', `${input} is not a regular file`);
     if (st.size > limit) {
-      throw new OciError(
+      throw new PackError(
         'GT_PACK_OCI_TOO_LARGE',
         `${input} is ${humanSize(st.size)}; a ${kind} may be at most ${humanSize(limit)}`,
       );
     }
     return await readFile(input);
   } catch (err) {
-    if (err instanceof OciError) throw err;
-    throw new OciError('GT_PACK_OCI_IO', `cannot read the ${kind} file ${input}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    if (err instanceof PackError) throw err;
+    throw new PackError(
+      'GT_PACK_OCI_IO',
+      `cannot read the ${kind} file ${input}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -157,7 +161,7 @@ function checkAnnotations(a: Record<string, string> | undefined, where: string):
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(a ?? {})) {
     if (typeof k !== 'string' || k === '' || typeof v !== 'string') {
-      throw new OciError(
+      throw new PackError(
         'GT_PACK_OCI_USAGE',
         `${where} annotation ${JSON.stringify(k)} must be a non-empty key with a string value`,
       );
@@ -182,7 +186,7 @@ async function pushArtifact(
 ): Promise<OciPushResult> {
   const ref = parseOciReference(reference);
   if (ref.digest) {
-    throw new OciError(
+    throw new PackError(
       'GT_PACK_OCI_REF',
       `cannot push to ${reference}: a push names a tag (oci://${ref.registry}/${ref.repository}:1.0.0) or no tag ` +
         'at all; the digest is computed from the content and returned',
@@ -192,7 +196,7 @@ async function pushArtifact(
   const limit = limitFor(spec.kind, options.maxBytes);
   const bytes = await readInput(input, spec.kind, limit);
   if (bytes.byteLength > limit) {
-    throw new OciError(
+    throw new PackError(
       'GT_PACK_OCI_TOO_LARGE',
       `the ${spec.kind} is ${humanSize(bytes.byteLength)}; the limit is ${humanSize(limit)}`,
       { reference },
@@ -243,7 +247,7 @@ function selectLayer(manifest: ImageManifest, kind: ArtifactKind, display: strin
     if (layer) return layer;
   }
   const found = manifest.layers.map((l) => l.mediaType);
-  throw new OciError(
+  throw new PackError(
     'GT_PACK_OCI_NO_LAYER',
     `${display} holds no ${KIND_LABEL[kind]} layer: its layers are ${found.length ? found.join(', ') : '(none)'}; ` +
       `expected ${accepted[0]}${kind === 'pack' ? ' (is it a component? use pullComponent)' : ''}`,
@@ -255,14 +259,14 @@ function selectLayer(manifest: ImageManifest, kind: ArtifactKind, display: strin
 function pullTarget(ref: OciReference, reference: string, allowTags: boolean | undefined): string {
   if (ref.digest) return ref.digest;
   if (!ref.tag) {
-    throw new OciError(
+    throw new PackError(
       'GT_PACK_OCI_REF',
       `${reference} names neither a digest nor a tag; pin it: oci://${ref.registry}/${ref.repository}@sha256:<digest>`,
       { reference },
     );
   }
   if (!allowTags) {
-    throw new OciError(
+    throw new PackError(
       'GT_PACK_OCI_TAG_NOT_ALLOWED',
       `${reference} names the tag "${ref.tag}", which can move; pulls must be pinned by digest. Use ` +
         `oci://${ref.registry}/${ref.repository}@sha256:<digest> (the digest is printed by "packc push" and by ` +
@@ -280,7 +284,7 @@ async function writeOutput(path: string, bytes: Uint8Array): Promise<void> {
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw new OciError('GT_PACK_OCI_IO', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
+    throw new PackError('GT_PACK_OCI_IO', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -305,7 +309,7 @@ async function pullArtifact(
     const hit = await cache.read(digest, kind, (m) => selectLayer(m, kind, pinned), onInvalid(digest));
     if (!hit) return undefined;
     if (hit.layer.size > limit) {
-      throw new OciError(
+      throw new PackError(
         'GT_PACK_OCI_TOO_LARGE',
         `${pinned} is ${humanSize(hit.layer.size)}; the limit is ${humanSize(limit)}`,
         {
@@ -423,7 +427,7 @@ export async function resolveRef(ref: string, options: OciClientOptions = {}): P
   const parsed = parseOciReference(ref);
   const target = parsed.digest ?? parsed.tag;
   if (!target) {
-    throw new OciError('GT_PACK_OCI_REF', `${ref} names neither a tag nor a digest; nothing to resolve`, {
+    throw new PackError('GT_PACK_OCI_REF', `${ref} names neither a tag nor a digest; nothing to resolve`, {
       reference: ref,
     });
   }

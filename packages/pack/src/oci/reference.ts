@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { OciError } from './errors.js';
+import { PackError } from '../errors.js';
 
 /** A parsed `oci://host[:port]/repo[:tag|@sha256:<hex>]` reference. */
 export interface OciReference {
@@ -40,9 +40,9 @@ export function isLoopbackHost(hostname: string): boolean {
   return false;
 }
 
-function refError(ref: string, problem: string, shown = true): OciError {
+function refError(ref: string, problem: string, shown = true): PackError {
   const what = shown ? `invalid OCI reference ${JSON.stringify(ref)}` : 'invalid OCI reference';
-  return new OciError('GT_PACK_OCI_REF', `${what}: ${problem}; ${HELP}`, shown ? { reference: ref } : {});
+  return new PackError('GT_PACK_OCI_REF', `${what}: ${problem}; ${HELP}`, shown ? { reference: ref } : {});
 }
 
 function parseRegistry(ref: string, text: string): Pick<OciReference, 'registry' | 'hostname' | 'port'> {

@@ -104,6 +104,8 @@ export interface FlowSource {
   get(ctx: TenantCtx, flowId: string, version?: string): FlowRef | undefined;
   /** Flow ids the tenant can use, for error messages. */
   list(ctx: TenantCtx): string[];
+  /** The components that belong to a version (a pack's Wasm components); consulted before `EngineOptions.components`. */
+  components?(ctx: TenantCtx, version: string | undefined): ComponentRegistry | undefined;
 }
 
 export interface EngineOptions {
@@ -955,8 +957,11 @@ export class FlowEngine {
     resuming: boolean,
   ): Promise<NodeResult> {
     const ref = componentRef(node);
-    const registry = this.opts.components;
-    const invoker = registry ? await registry.resolve(ref, turn.ctx) : undefined;
+    // the run's own version's components first (a parked run keeps its pack version), then the engine-wide ones
+    const versioned = this.source.components?.(turn.ctx, turn.version);
+    const invoker =
+      (versioned ? await versioned.resolve(ref, turn.ctx) : undefined) ??
+      (this.opts.components ? await this.opts.components.resolve(ref, turn.ctx) : undefined);
     if (!invoker) {
       throw new RunnerError(
         'GT_RUNNER_COMPONENT_NOT_FOUND',

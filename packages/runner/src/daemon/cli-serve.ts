@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import type { CliIO } from '../cli.js';
+import {
+  loadRunnerConfig,
+  parseSecretRef,
+  type RunnerConfig,
+  type RunnerConfigInput,
+  redactUrl,
+  secretRefsOf,
+} from '../config/config.js';
+import { RunnerError } from '../errors.js';
+import { RunnerDaemon } from './daemon.js';
+import { jsonLogger } from './log.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** Adds `greentic-runner serve` to the CLI. */
+export function registerServe(program: Command, io: CliIO): void {
+  program
+    .command('serve')
+    .description(
+      'Run the runner daemon: health and admin HTTP API, the messaging webhooks and WebChat, and (with NATS) the ingress consumer and egress worker. Stops cleanly on SIGTERM/SIGINT.',
+    )
+    .option('--config <file>', 'configuration file (YAML or JSON); see docs/config.md#runner-daemon')
+    .option('--flow <path>', 'a .ygtc file or directory (repeatable); replaces flows.paths', collect, [])
+    .option('--host <host>', 'HTTP address (http.host)')
+    .option('--port <port>', 'HTTP port (http.port)')
+    .option('--print-config', 'print the effective configuration as JSON (secrets hidden) and exit')
+    .addHelpText(
+      'after',
+      `\nDefaults need nothing installed: memory stores, no NATS, HTTP on 127.0.0.1:8080. GREENTIC_RUNNER_* variables override the file (docs/config.md).\n\nExamples:\n  greentic-runner serve --flow examples/qa-demo/flows\n  greentic-runner serve --config runner.yaml\n  GREENTIC_RUNNER_STORES=redis GREENTIC_RUNNER_NATS=on greentic-runner serve --config runner.yaml\n\nEndpoints: GET /healthz, GET /readyz, GET /admin/flows, GET /admin/stats, POST /admin/reload; with connectors: POST /webhooks/{provider}/{id}; with webchat.enabled: GET /webchat/ (the page) and /v3/directline/*.\nSignals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the flows.\nExit codes: 0 stopped cleanly, 1 startup failed (bad config, unreachable Redis/NATS, bad flow) or turns were cut off, 2 bad usage.`,
+    )
+    .action(async (o) => {
+      const overrides: RunnerConfigInput = {};
+      if (o.flow.length > 0) overrides.flows = { paths: o.flow };
+      if (o.host !== undefined || o.port !== undefined) {
+        const port = o.port === undefined ? undefined : Number(o.port);
+        if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
+          throw new RunnerError('GT_RUNNER_USAGE', `--port ${o.port}: must be an integer from 0 to 65535`);
+        overrides.http = {
+          ...(o.host !== undefined ? { host: o.host } : {}),
+          ...(port !== undefined ? { port } : {}),
+        };
+      }
+      const config = loadRunnerConfig(o.config, { overrides });
+      if (o.printConfig) {
+        const shown = structuredClone(config);
+        if (shown.admin.token) shown.admin.token = '***';
+        shown.stores.redis.url = redactUrl(shown.stores.redis.url);
+        shown.nats.url = redactUrl(shown.nats.url);
+        hideLiteralSecrets(shown);
+        io.stdout(`${JSON.stringify(shown, null, 2)}\n`);
+        return;
+      }
+      const log = jsonLogger(io.stderr, config.log.level);
+      const daemon = new RunnerDaemon({ config, log });
+      let signalled: NodeJS.Signals | undefined;
+      const onStop = (sig: NodeJS.Signals) => {
+        if (signalled) {
+          log.warn(`second ${sig}: still draining`, {});
+          return;
+        }
+        signalled = sig;
+        log.info(`${sig} received`, {});
+        void daemon.stop();
+      };
+      const onHup = () => void daemon.reload();
+      process.on('SIGTERM', onStop);
+      process.on('SIGINT', onStop);
+      process.on('SIGHUP', onHup);
+      try {
+        await daemon.start();
+        if (!signalled) {
+          io.stderr(`greentic-runner serving on http://${daemon.address.host}:${daemon.address.port}\n`);
+          if (daemon.webchatUrl) io.stderr(`WebChat: open ${daemon.webchatUrl} to chat in your browser\n`);
+        }
+        // runs until a signal stops it
+        const { unfinished } = await daemon.stopped;
+        if (unfinished > 0) {
+          throw new RunnerError(
+            'GT_RUNNER_SHUTDOWN_TIMEOUT',
+            `${unfinished} turn(s) were still running after shutdown.timeoutMs (${config.shutdown.timeoutMs} ms); their messages will be redelivered`,
+          );
+        }
+      } finally {
+        process.off('SIGTERM', onStop);
+        process.off('SIGINT', onStop);
+        process.off('SIGHUP', onHup);
+      }
+    });
+}
+
+/** `--print-config`: literal secrets (allowed with secrets.allowLiterals) are shown as `***`; references as they are. */
+function hideLiteralSecrets(cfg: RunnerConfig) {
+  for (const { pointer, ref } of secretRefsOf(cfg)) {
+    if (parseSecretRef(ref).kind === 'env' || parseSecretRef(ref).kind === 'uri') continue;
+    const path = pointer.split('/').slice(1);
+    let cur: unknown = cfg;
+    for (const seg of path.slice(0, -1)) cur = (cur as Record<string, unknown>)[seg];
+    (cur as Record<string, unknown>)[path[path.length - 1]!] = '***';
+  }
+}
