@@ -17,9 +17,12 @@ export {
 } from './envelope.js';
 export {
   isMessagingError,
+  isWebChatCode,
   MessagingError,
   type MessagingErrorCode,
   type MessagingErrorOptions,
+  WEBCHAT_ERROR_STATUS,
+  type WebChatErrorCode,
 } from './errors.js';
 export {
   DEFAULT_BODY_LIMIT,

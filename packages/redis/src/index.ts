@@ -13,3 +13,17 @@ export {
   type RedisTarget,
   redactUrl,
 } from './connection.js';
+export {
+  type ConnectedStore,
+  checkStoreOptions,
+  connectStore,
+  defineScripts,
+  RedisStore,
+  type ScriptCommand,
+  type ScriptDefinition,
+  type StoreClass,
+  StoreConnection,
+  type StoreConnectOptions,
+  type StoreOptions,
+  type StoreSpec,
+} from './store.js';

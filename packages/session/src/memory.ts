@@ -10,14 +10,15 @@ import type {
   SessionWait,
 } from './store.js';
 import {
-  checkKey,
-  checkRevision,
-  checkTtl,
+  checkCreate,
+  checkKeyCall,
+  checkOpen,
+  checkRegisterWait,
+  checkSave,
+  checkWaitCall,
   cloneValid,
-  copySessionData,
-  describeScope,
-  normalizeReplyScope,
-  optionsOf,
+  conflict,
+  notFound,
   resolveScope,
   type Scope,
 } from './validate.js';
@@ -102,11 +103,8 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async create(ctx: TenantCtx, data: SessionData, opts?: CreateSessionOptions): Promise<SessionRecord> {
-    this.assertOpen();
-    const scope = resolveScope(ctx, 'create');
-    const { ttlMs } = optionsOf(opts, 'create');
-    checkTtl(ttlMs, 'create');
-    const stored = copySessionData(data, scope, 'create');
+    checkOpen(this.closed);
+    const { scope, ttlMs, stored } = checkCreate(ctx, data, opts);
     const now = this.now();
     const ttl = ttlMs ?? this.defaultSessionTtlMs;
     let key = randomUUID();
@@ -125,9 +123,8 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async get(ctx: TenantCtx, key: SessionKey): Promise<SessionRecord | undefined> {
-    this.assertOpen();
-    const scope = resolveScope(ctx, 'get');
-    checkKey(key, 'get');
+    checkOpen(this.closed);
+    const scope = checkKeyCall(ctx, key, 'get');
     const entry = this.live(scope, key, this.now());
     return entry === undefined ? undefined : toRecord(entry, cloneValid(entry.data));
   }
@@ -138,30 +135,12 @@ export class MemorySessionStore implements SessionStore {
     data: SessionData,
     opts: SaveSessionOptions,
   ): Promise<SessionRecord> {
-    this.assertOpen();
-    const scope = resolveScope(ctx, 'save');
-    checkKey(key, 'save');
-    if (typeof opts !== 'object' || opts === null) {
-      throw new SessionError(
-        'GT_SESSION_INVALID',
-        'save: options {expectedRevision} are required; pass the revision of the record you read',
-        { key },
-      );
-    }
-    checkRevision(opts.expectedRevision, key);
-    checkTtl(opts.ttlMs, 'save');
-    const stored = copySessionData(data, scope, 'save');
+    checkOpen(this.closed);
+    const { scope, stored } = checkSave(ctx, key, data, opts);
     const now = this.now();
     const entry = this.live(scope, key, now);
     if (entry === undefined) throw notFound('save', key, scope);
-    if (entry.revision !== opts.expectedRevision) {
-      throw new SessionError(
-        'GT_SESSION_CONFLICT',
-        `save: session ${JSON.stringify(key)} is at revision ${entry.revision}, not ${opts.expectedRevision}: ` +
-          'it was saved by someone else in between; get() it again, re-apply your change and save with the new revision',
-        { key },
-      );
-    }
+    if (entry.revision !== opts.expectedRevision) throw conflict(key, entry.revision, opts.expectedRevision);
     entry.revision += 1;
     entry.data = stored;
     entry.updated_at = now;
@@ -170,9 +149,8 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async remove(ctx: TenantCtx, key: SessionKey): Promise<boolean> {
-    this.assertOpen();
-    const scope = resolveScope(ctx, 'remove');
-    checkKey(key, 'remove');
+    checkOpen(this.closed);
+    const scope = checkKeyCall(ctx, key, 'remove');
     const entry = this.live(scope, key, this.now());
     if (entry === undefined) return false;
     this.sessions.delete(key);
@@ -190,12 +168,8 @@ export class MemorySessionStore implements SessionStore {
     key: SessionKey,
     opts?: RegisterWaitOptions,
   ): Promise<SessionWait> {
-    this.assertOpen();
-    const where = resolveScope(ctx, 'registerWait');
-    const reply = normalizeReplyScope(scope, 'registerWait');
-    checkKey(key, 'registerWait');
-    const { ttlMs } = optionsOf(opts, 'registerWait');
-    checkTtl(ttlMs, 'registerWait');
+    checkOpen(this.closed);
+    const { where, reply, ttlMs } = checkRegisterWait(ctx, scope, key, opts);
     const now = this.now();
     if (this.live(where, key, now) === undefined) throw notFound('registerWait', key, where);
     const ttl = ttlMs ?? this.defaultWaitTtlMs;
@@ -215,9 +189,8 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async findWait(ctx: TenantCtx, scope: ReplyScope): Promise<SessionKey | undefined> {
-    this.assertOpen();
-    const where = resolveScope(ctx, 'findWait');
-    const reply = normalizeReplyScope(scope, 'findWait');
+    checkOpen(this.closed);
+    const { where, reply } = checkWaitCall(ctx, scope, 'findWait');
     const waits = this.waits.get(where.id);
     const wait = waits?.get(reply.id);
     if (waits === undefined || wait === undefined) return undefined;
@@ -229,9 +202,8 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async clearWait(ctx: TenantCtx, scope: ReplyScope): Promise<boolean> {
-    this.assertOpen();
-    const where = resolveScope(ctx, 'clearWait');
-    const reply = normalizeReplyScope(scope, 'clearWait');
+    checkOpen(this.closed);
+    const { where, reply } = checkWaitCall(ctx, scope, 'clearWait');
     const waits = this.waits.get(where.id);
     const wait = waits?.get(reply.id);
     if (waits === undefined || wait === undefined) return false;
@@ -240,7 +212,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async listWaitsForUser(ctx: TenantCtx): Promise<SessionWait[]> {
-    this.assertOpen();
+    checkOpen(this.closed);
     const where = resolveScope(ctx, 'listWaitsForUser');
     const waits = this.waits.get(where.id);
     if (waits === undefined) return [];
@@ -293,15 +265,6 @@ export class MemorySessionStore implements SessionStore {
     return { sessions: this.sessions.size, waits };
   }
 
-  private assertOpen(): void {
-    if (this.closed) {
-      throw new SessionError(
-        'GT_SESSION_CLOSED',
-        'the session store is closed; create a new store (close() was already called)',
-      );
-    }
-  }
-
   /** The live entry of `key` in `scope`, dropping it if it has expired. */
   private live(scope: Scope, key: SessionKey, now: number): SessionEntry | undefined {
     const entry = this.sessions.get(key);
@@ -323,15 +286,6 @@ export class MemorySessionStore implements SessionStore {
     waits.delete(id);
     if (waits.size === 0) this.waits.delete(scopeId);
   }
-}
-
-function notFound(what: string, key: SessionKey, scope: Scope): SessionError {
-  return new SessionError(
-    'GT_SESSION_NOT_FOUND',
-    `${what}: session ${JSON.stringify(key)} does not exist for ${describeScope(scope)} ` +
-      '(it was never created in this scope, was removed, or expired); create() a new session',
-    { key },
-  );
 }
 
 function toRecord(entry: SessionEntry, data: SessionData): SessionRecord {

@@ -2,52 +2,27 @@
  * RedisSessionStore against a real Redis (`GREENTIC_TEST_REDIS_URL`, default redis://127.0.0.1:6379). Every
  * run uses its own key namespace and deletes its keys afterwards.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
+import { createHash } from 'node:crypto';
+import { redisStoreContract, useTestRedis } from '@greentic/redis/testing';
 import { type SessionData, type TenantCtx, tenantCtx } from '@greentic/types';
 import { sleep, uniqueTenant } from '@greentic/types/testing';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isSessionError } from './errors.js';
 import { DEFAULT_WAIT_TTL_MS } from './memory.js';
 import { RedisSessionStore } from './redis.js';
 import { sessionStoreContract } from './testing/index.js';
 
-const URL = process.env.GREENTIC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const RUN = `gt-test-${randomUUID().slice(0, 8)}`;
-let admin: Redis;
-const namespaces = new Set<string>();
-
-/** A namespace of this run (deleted after it). */
-function ns(name = 'contract'): string {
-  const namespace = `${RUN}:${name}`;
-  namespaces.add(namespace);
-  return namespace;
-}
-
-async function keysOf(namespace: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await admin.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
-    found.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return found.sort();
-}
-
-beforeAll(async () => {
-  admin = new Redis(URL, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1 });
-  await admin.connect();
-});
-
-afterAll(async () => {
-  const leftovers = await keysOf(RUN);
-  if (leftovers.length > 0) await admin.del(...leftovers);
-  await admin.quit();
-});
+const redis = useTestRedis();
+const { url: URL, admin, ns, keysOf } = redis;
 
 sessionStoreContract('redis', () => RedisSessionStore.connect(URL, { namespace: ns() }));
+redisStoreContract(RedisSessionStore, {
+  redis,
+  isError: isSessionError,
+  codes: { backend: 'GT_SESSION_BACKEND', invalid: 'GT_SESSION_INVALID' },
+  badOptions: [{ defaultWaitTtlMs: -1 }, { defaultSessionTtlMs: 1.5 }],
+});
 
 const data = (ctx: TenantCtx, node = 'start'): SessionData => ({
   tenant_ctx: ctx,
@@ -284,69 +259,6 @@ describe('RedisSessionStore', () => {
     }
   });
 
-  it('quits the connection it opened on close', async () => {
-    const store = await RedisSessionStore.connect(URL, { namespace: ns() });
-    const client = (store as unknown as { client: Redis }).client;
-    expect(client.status).toBe('ready');
-    await store.close();
-    expect(client.status).toBe('end');
-  });
-
-  it('fails fast, naming the URL without its password, when Redis is unreachable', async () => {
-    const port = await closedPort();
-    const started = Date.now();
-    const err = await RedisSessionStore.connect(`redis://:s3cret@127.0.0.1:${port}/2`, {
-      connectTimeoutMs: 500,
-    }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(isSessionError(err, 'GT_SESSION_BACKEND')).toBe(true);
-    const message = (err as Error).message;
-    expect(message).toContain(`redis://:***@127.0.0.1:${port}/2`);
-    expect(message).not.toContain('s3cret');
-    expect(message).toMatch(/ECONNREFUSED/);
-    expect((err as Error).cause).toBeInstanceOf(Error);
-    expect(Date.now() - started).toBeLessThan(10_000);
-  });
-
-  it('times out on a server that accepts connections but never answers', async () => {
-    const { server, port } = await silentServer();
-    try {
-      const err = await RedisSessionStore.connect(
-        { host: '127.0.0.1', port },
-        { connectTimeoutMs: 300 },
-      ).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(isSessionError(err, 'GT_SESSION_BACKEND')).toBe(true);
-      expect((err as Error).message).toContain(`redis://127.0.0.1:${port}`);
-      expect((err as Error).message).toContain('300 ms');
-    } finally {
-      server.close();
-    }
-  });
-
-  it('refuses a Redis older than 6.2', async () => {
-    const { server, port } = await fakeRedis('6.0.9');
-    try {
-      const err = await RedisSessionStore.connect(`redis://127.0.0.1:${port}`, {
-        connectTimeoutMs: 2_000,
-      }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(isSessionError(err, 'GT_SESSION_BACKEND')).toBe(true);
-      expect((err as Error).message).toBe(
-        `RedisSessionStore.connect: Redis at redis://127.0.0.1:${port} is version 6.0; these stores need Redis 6.2 ` +
-          'or newer (their scripts use SET … PXAT and KEEPTTL); upgrade Redis',
-      );
-    } finally {
-      server.close();
-    }
-  });
-
   it('wraps a failing connection as GT_SESSION_BACKEND with the cause', async () => {
     const client = new Redis(URL, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
     await client.connect();
@@ -385,72 +297,4 @@ describe('RedisSessionStore', () => {
       await store.close();
     }
   });
-
-  it('rejects bad options', async () => {
-    const client = new Redis(URL, { lazyConnect: true });
-    const bad: object[] = [
-      { namespace: '' },
-      { namespace: 'a{b}' },
-      { namespace: 'has space' },
-      { namespace: 'x'.repeat(129) },
-      { defaultWaitTtlMs: -1 },
-      { defaultSessionTtlMs: 1.5 },
-    ];
-    for (const options of bad) {
-      expect(() => new RedisSessionStore(client, options)).toThrowError(
-        expect.objectContaining({ code: 'GT_SESSION_INVALID' }),
-      );
-      await expect(RedisSessionStore.connect(URL, options)).rejects.toSatisfy((e) =>
-        isSessionError(e, 'GT_SESSION_INVALID'),
-      );
-    }
-    await expect(RedisSessionStore.connect(URL, { connectTimeoutMs: 0 })).rejects.toSatisfy((e) =>
-      isSessionError(e, 'GT_SESSION_INVALID'),
-    );
-    client.disconnect();
-  });
 });
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const { server, port } = await silentServer();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A TCP server that accepts connections and never answers. */
-function silentServer(): Promise<{ server: Server; port: number }> {
-  return new Promise((resolve) => {
-    const server = createServer(() => undefined);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      resolve({ server, port: typeof address === 'object' && address ? address.port : 0 });
-    });
-  });
-}
-
-/**
- * Not Redis: a stand-in that claims an old version, only to test the version check (the stores themselves are
- * tested against the real server above).
- */
-function fakeRedis(version: string): Promise<{ server: Server; port: number }> {
-  return new Promise((resolve) => {
-    const server = createServer((socket) => {
-      socket.on('data', (chunk) => {
-        // Inline or RESP arrays; answer each command by its name.
-        for (const name of chunk.toString().match(/\b(ping|info|select|client)\b/gi) ?? []) {
-          const command = name.toLowerCase();
-          if (command === 'ping') socket.write('+PONG\r\n');
-          else if (command === 'info') {
-            const body = `# Server\r\nredis_version:${version}\r\nloading:0\r\n`;
-            socket.write(`$${Buffer.byteLength(body)}\r\n${body}\r\n`);
-          } else socket.write('+OK\r\n');
-        }
-      });
-    });
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      resolve({ server, port: typeof address === 'object' && address ? address.port : 0 });
-    });
-  });
-}

@@ -21,6 +21,7 @@ import {
   userOf,
 } from '@greentic/types';
 import { SessionError } from './errors.js';
+import type { CreateSessionOptions, RegisterWaitOptions, SaveSessionOptions } from './store.js';
 
 /** The isolation scope of a call, resolved from a TenantCtx, with its {@link isolationScopeId}. */
 export interface Scope extends IsolationScope {
@@ -186,4 +187,97 @@ export function copySessionData(data: SessionData, scope: Scope, what: string): 
 /** A deep copy of data that has already passed {@link copySessionData}. */
 export function cloneValid<T>(value: T): T {
   return copyJsonValue(value, JSON_LIMITS) as T;
+}
+
+/** Throws `GT_SESSION_CLOSED` once the store is closed. */
+export function checkOpen(closed: boolean): void {
+  if (closed) {
+    throw new SessionError(
+      'GT_SESSION_CLOSED',
+      'the session store is closed; create a new store (close() was already called)',
+    );
+  }
+}
+
+/** Checks the arguments of `get` and `remove` (ctx, then key); returns the call's scope. */
+export function checkKeyCall(ctx: TenantCtx, key: SessionKey, what: string): Scope {
+  const scope = resolveScope(ctx, what);
+  checkKey(key, what);
+  return scope;
+}
+
+/** Checks the arguments of `create`; returns the scope, the TTL asked for and a copy of the data to store. */
+export function checkCreate(
+  ctx: TenantCtx,
+  data: SessionData,
+  opts: CreateSessionOptions | undefined,
+): { scope: Scope; ttlMs: number | undefined; stored: SessionData } {
+  const scope = resolveScope(ctx, 'create');
+  const { ttlMs } = optionsOf(opts, 'create');
+  checkTtl(ttlMs, 'create');
+  return { scope, ttlMs, stored: copySessionData(data, scope, 'create') };
+}
+
+/** Checks the arguments of `save`; returns the scope and a copy of the data to store. */
+export function checkSave(
+  ctx: TenantCtx,
+  key: SessionKey,
+  data: SessionData,
+  opts: SaveSessionOptions,
+): { scope: Scope; stored: SessionData } {
+  const scope = checkKeyCall(ctx, key, 'save');
+  if (typeof opts !== 'object' || opts === null) {
+    throw new SessionError(
+      'GT_SESSION_INVALID',
+      'save: options {expectedRevision} are required; pass the revision of the record you read',
+      { key },
+    );
+  }
+  checkRevision(opts.expectedRevision, key);
+  checkTtl(opts.ttlMs, 'save');
+  return { scope, stored: copySessionData(data, scope, 'save') };
+}
+
+/** Checks the arguments of `registerWait`; returns the session's scope, the reply scope and the TTL asked for. */
+export function checkRegisterWait(
+  ctx: TenantCtx,
+  scope: ReplyScope,
+  key: SessionKey,
+  opts: RegisterWaitOptions | undefined,
+): { where: Scope; reply: NormalizedScope; ttlMs: number | undefined } {
+  const { where, reply } = checkWaitCall(ctx, scope, 'registerWait');
+  checkKey(key, 'registerWait');
+  const { ttlMs } = optionsOf(opts, 'registerWait');
+  checkTtl(ttlMs, 'registerWait');
+  return { where, reply, ttlMs };
+}
+
+/** Checks the arguments of `findWait` and `clearWait`; returns the session's scope and the reply scope. */
+export function checkWaitCall(
+  ctx: TenantCtx,
+  scope: ReplyScope,
+  what: string,
+): { where: Scope; reply: NormalizedScope } {
+  const where = resolveScope(ctx, what);
+  return { where, reply: normalizeReplyScope(scope, what) };
+}
+
+/** `GT_SESSION_NOT_FOUND`: no live session `key` in `scope`. */
+export function notFound(what: string, key: SessionKey, scope: Scope): SessionError {
+  return new SessionError(
+    'GT_SESSION_NOT_FOUND',
+    `${what}: session ${JSON.stringify(key)} does not exist for ${describeScope(scope)} ` +
+      '(it was never created in this scope, was removed, or expired); create() a new session',
+    { key },
+  );
+}
+
+/** `GT_SESSION_CONFLICT`: `save` expected `expected` but the session is at `revision`. */
+export function conflict(key: SessionKey, revision: number | string, expected: number): SessionError {
+  return new SessionError(
+    'GT_SESSION_CONFLICT',
+    `save: session ${JSON.stringify(key)} is at revision ${revision}, not ${expected}: ` +
+      'it was saved by someone else in between; get() it again, re-apply your change and save with the new revision',
+    { key },
+  );
 }

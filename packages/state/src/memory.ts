@@ -2,16 +2,7 @@ import type { StateKey, TenantCtx } from '@greentic/types';
 import { deleteAt, readAt, writeAt } from './document.js';
 import { StateError } from './errors.js';
 import type { JsonValue, StateDeleteOptions, StateGetOptions, StateSetOptions, StateStore } from './store.js';
-import {
-  checkKey,
-  checkOptions,
-  checkPrefix,
-  checkTtl,
-  cloneJson,
-  copyJson,
-  parsePath,
-  resolveScopeId,
-} from './validate.js';
+import { checkBucket, checkPathCall, checkSet, cloneJson } from './validate.js';
 
 /** Default interval of the background sweep of expired documents. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
@@ -69,8 +60,7 @@ export class MemoryStateStore implements StateStore {
     opts?: StateGetOptions,
   ): Promise<JsonValue | undefined> {
     const bucketId = this.bucketId(ctx, prefix, 'get');
-    checkKey(key, 'get');
-    const segments = parsePath(checkOptions(opts, 'get').path, 'get', key);
+    const segments = checkPathCall(key, opts, 'get');
     const entry = this.entry(bucketId, key, this.now());
     if (entry === undefined) return undefined;
     return cloneJson(readAt(entry.value, segments));
@@ -84,15 +74,10 @@ export class MemoryStateStore implements StateStore {
     opts?: StateSetOptions,
   ): Promise<void> {
     const bucketId = this.bucketId(ctx, prefix, 'set');
-    checkKey(key, 'set');
-    const options = checkOptions(opts, 'set');
-    const segments = parsePath(options.path, 'set', key);
-    checkTtl(options.ttlMs, 'set');
-    const copy = copyJson(value, 'set', key, segments);
+    const { segments, ttlMs, copy } = checkSet(key, value, opts);
     const now = this.now();
     const entry = this.entry(bucketId, key, now);
     const doc = writeAt(entry?.value, segments, copy, 'set', key);
-    const { ttlMs } = options;
     const expiresAt = ttlMs === undefined ? entry?.expiresAt : ttlMs > 0 ? now + ttlMs : undefined;
     if (entry !== undefined) {
       entry.value = doc;
@@ -109,8 +94,7 @@ export class MemoryStateStore implements StateStore {
 
   async delete(ctx: TenantCtx, prefix: string, key: StateKey, opts?: StateDeleteOptions): Promise<boolean> {
     const bucketId = this.bucketId(ctx, prefix, 'delete');
-    checkKey(key, 'delete');
-    const segments = parsePath(checkOptions(opts, 'delete').path, 'delete', key);
+    const segments = checkPathCall(key, opts, 'delete');
     const entry = this.entry(bucketId, key, this.now());
     if (entry === undefined) return false;
     if (segments.length > 0) return deleteAt(entry.value, segments);
@@ -175,15 +159,7 @@ export class MemoryStateStore implements StateStore {
 
   /** Checks the store is open, the ctx and the prefix; returns the bucket id of (ctx scope, prefix). */
   private bucketId(ctx: TenantCtx, prefix: string, what: string): string {
-    if (this.closed) {
-      throw new StateError(
-        'GT_STATE_CLOSED',
-        'the state store is closed; create a new store (close() was already called)',
-      );
-    }
-    const scopeId = resolveScopeId(ctx, what);
-    checkPrefix(prefix, what);
-    return `${scopeId}\n${prefix}`;
+    return `${checkBucket(this.closed, ctx, prefix, what)}\n${prefix}`;
   }
 
   /** The live entry, dropping it if it has expired. */

@@ -2,48 +2,27 @@
  * RedisStateStore against a real Redis (`GREENTIC_TEST_REDIS_URL`, default redis://127.0.0.1:6379). Every run
  * uses its own key namespace and deletes its keys afterwards.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
+import { redisStoreContract, useTestRedis } from '@greentic/redis/testing';
 import { type TenantCtx, tenantCtx } from '@greentic/types';
 import { sleep, uniqueTenant } from '@greentic/types/testing';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isStateError, type StateError } from './errors.js';
 import { MemoryStateStore } from './memory.js';
 import { RedisStateStore } from './redis.js';
 import type { JsonValue, StateStore } from './store.js';
 import { stateStoreContract } from './testing/index.js';
 
-const URL = process.env.GREENTIC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const RUN = `gt-test-${randomUUID().slice(0, 8)}`;
-let admin: Redis;
-
-/** A namespace of this run (its keys are deleted after the run). */
-const ns = (name = 'contract') => `${RUN}:${name}`;
-
-async function keysOf(pattern: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await admin.scan(cursor, 'MATCH', `${pattern}:*`, 'COUNT', 1000);
-    found.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return found.sort();
-}
-
-beforeAll(async () => {
-  admin = new Redis(URL, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1 });
-  await admin.connect();
-});
-
-afterAll(async () => {
-  const leftovers = await keysOf(RUN);
-  for (let i = 0; i < leftovers.length; i += 1000) await admin.del(...leftovers.slice(i, i + 1000));
-  await admin.quit();
-});
+const redis = useTestRedis();
+const { url: URL, admin, ns, keysOf } = redis;
 
 stateStoreContract('redis', () => RedisStateStore.connect(URL, { namespace: ns() }));
+redisStoreContract(RedisStateStore, {
+  redis,
+  isError: isStateError,
+  codes: { backend: 'GT_STATE_BACKEND', invalid: 'GT_STATE_INVALID' },
+  badOptions: [{ deleteBatchSize: 0 }, { deleteBatchSize: 1.5 }, { deleteBatchSize: 100_001 }],
+});
 
 const userCtx = (tenant = uniqueTenant()): TenantCtx =>
   tenantCtx({ env: 'dev', tenant, team: 'support', user: 'alice' });
@@ -282,28 +261,6 @@ describe('RedisStateStore', () => {
     }
   });
 
-  it('quits the connection it opened on close', async () => {
-    const store = await RedisStateStore.connect(URL, { namespace: ns() });
-    const client = (store as unknown as { client: Redis }).client;
-    expect(client.status).toBe('ready');
-    await store.close();
-    expect(client.status).toBe('end');
-  });
-
-  it('fails fast, naming the URL without its password, when Redis is unreachable', async () => {
-    const port = await closedPort();
-    const err = await RedisStateStore.connect(`redis://user:s3cret@127.0.0.1:${port}`, {
-      connectTimeoutMs: 500,
-    }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(isStateError(err, 'GT_STATE_BACKEND')).toBe(true);
-    expect((err as Error).message).toContain(`redis://user:***@127.0.0.1:${port}`);
-    expect((err as Error).message).not.toContain('s3cret');
-    expect((err as Error).cause).toBeInstanceOf(Error);
-  });
-
   it('reports a document it did not write as GT_STATE_BACKEND', () =>
     withStore('foreign', async (store) => {
       const tenant = uniqueTenant();
@@ -317,24 +274,6 @@ describe('RedisStateStore', () => {
         (e) => isStateError(e, 'GT_STATE_BACKEND') && /WRONGTYPE/.test((e as Error).message),
       );
     }));
-
-  it('rejects bad options', async () => {
-    const client = new Redis(URL, { lazyConnect: true });
-    for (const options of [
-      { namespace: '' },
-      { namespace: '{x}' },
-      { deleteBatchSize: 0 },
-      { deleteBatchSize: 1.5 },
-    ]) {
-      expect(() => new RedisStateStore(client, options)).toThrowError(
-        expect.objectContaining({ code: 'GT_STATE_INVALID' }),
-      );
-      await expect(RedisStateStore.connect(URL, options)).rejects.toSatisfy((e) =>
-        isStateError(e, 'GT_STATE_INVALID'),
-      );
-    }
-    client.disconnect();
-  });
 });
 
 /** Deterministic PRNG (mulberry32). */
@@ -448,16 +387,4 @@ async function differential(seed: number, memory: StateStore, redis: StateStore,
   }
   await both('list', (s) => s.list(ctx, 'fuzz'));
   await both('deletePrefix', (s) => s.deletePrefix(ctx, 'fuzz'));
-}
-
-/** A port nothing listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -14,7 +14,7 @@ import {
   toJsonPointer,
 } from '@greentic/types';
 import { StateError } from './errors.js';
-import type { JsonValue } from './store.js';
+import type { JsonValue, StateSetOptions } from './store.js';
 
 /** Longest accepted prefix or key. */
 export const MAX_NAME_LENGTH = 512;
@@ -35,6 +35,22 @@ export function resolveScopeId(ctx: TenantCtx, what: string): string {
     if (!isTypesError(err)) throw err;
     throw new StateError('GT_STATE_SCOPE', `${what}: ${err.message}`, { cause: err });
   }
+}
+
+/**
+ * Checks a call on a bucket: the store is open (`GT_STATE_CLOSED`), the ctx (`GT_STATE_SCOPE`) and the prefix
+ * (`GT_STATE_KEY`). Returns the ctx's {@link isolationScopeId}.
+ */
+export function checkBucket(closed: boolean, ctx: TenantCtx, prefix: string, what: string): string {
+  if (closed) {
+    throw new StateError(
+      'GT_STATE_CLOSED',
+      'the state store is closed; create a new store (close() was already called)',
+    );
+  }
+  const scopeId = resolveScopeId(ctx, what);
+  checkPrefix(prefix, what);
+  return scopeId;
 }
 
 /** Checks a prefix. Throws `GT_STATE_KEY`. */
@@ -161,6 +177,25 @@ export function copyJson(
       { key, cause: err },
     );
   }
+}
+
+/** Checks the key and options of `get` and `delete`; returns the segments of the options' `path`. */
+export function checkPathCall(key: string, opts: { path?: string } | undefined, what: string): string[] {
+  checkKey(key, what);
+  return parsePath(checkOptions(opts, what).path, what, key);
+}
+
+/** Checks the key, value and options of `set`; returns the path's segments, the TTL asked for and a copy of value. */
+export function checkSet(
+  key: string,
+  value: unknown,
+  opts: StateSetOptions | undefined,
+): { segments: string[]; ttlMs: number | undefined; copy: JsonValue } {
+  checkKey(key, 'set');
+  const options = checkOptions(opts, 'set');
+  const segments = parsePath(options.path, 'set', key);
+  checkTtl(options.ttlMs, 'set');
+  return { segments, ttlMs: options.ttlMs, copy: copyJson(value, 'set', key, segments) };
 }
 
 /** A deep copy of a value already known to be JSON. */

@@ -8,7 +8,7 @@ import {
   type MessageMetadata,
   type TenantCtx,
 } from '@greentic/types';
-import { WebChatError } from './errors.js';
+import { MessagingError } from '../errors.js';
 
 /** The channel name WebChat envelopes carry. */
 export const WEBCHAT_CHANNEL = 'webchat';
@@ -84,8 +84,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function badRequest(message: string): WebChatError {
-  return new WebChatError('GT_MSG_WEBCHAT_BAD_REQUEST', message);
+function badRequest(message: string): MessagingError {
+  return new MessagingError('GT_MSG_WEBCHAT_BAD_REQUEST', message);
 }
 
 function jsonCopy(value: unknown, field: string): unknown {
@@ -256,16 +256,19 @@ export interface BotMessageContent {
  */
 export function checkBotMessage(message: unknown): BotMessageContent {
   if (!isRecord(message) || typeof message.id !== 'string' || message.id.length === 0) {
-    throw new WebChatError(
+    throw new MessagingError(
       'GT_MSG_WEBCHAT_BAD_MESSAGE',
       'deliver() needs a message with a non-empty string id (the OutboundMessage id that makes delivery idempotent)',
     );
   }
   if (message.text !== undefined && typeof message.text !== 'string') {
-    throw new WebChatError('GT_MSG_WEBCHAT_BAD_MESSAGE', `message ${message.id}: text must be a string`);
+    throw new MessagingError('GT_MSG_WEBCHAT_BAD_MESSAGE', `message ${message.id}: text must be a string`);
   }
   if (message.replyToId !== undefined && typeof message.replyToId !== 'string') {
-    throw new WebChatError('GT_MSG_WEBCHAT_BAD_MESSAGE', `message ${message.id}: replyToId must be a string`);
+    throw new MessagingError(
+      'GT_MSG_WEBCHAT_BAD_MESSAGE',
+      `message ${message.id}: replyToId must be a string`,
+    );
   }
   const msg = message as unknown as BotMessage;
   const texts = msg.text !== undefined && msg.text !== '' ? [msg.text] : [];
@@ -274,7 +277,7 @@ export function checkBotMessage(message: unknown): BotMessageContent {
   if (msg.card !== undefined && msg.card !== null) {
     const problem = jsonValueProblem(msg.card);
     if (problem) {
-      throw new WebChatError(
+      throw new MessagingError(
         'GT_MSG_WEBCHAT_BAD_MESSAGE',
         `message ${msg.id}: card${problem.pointer} ${problem.message}; a card must be JSON`,
       );

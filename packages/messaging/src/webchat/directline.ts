@@ -3,6 +3,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { ChannelMessageEnvelope, TenantCtx } from '@greentic/types';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
+import { isMessagingError, isWebChatCode, MessagingError } from '../errors.js';
 import {
   type Activity,
   activityToEnvelope,
@@ -12,7 +13,6 @@ import {
   readClientActivity,
   WEBCHAT_CHANNEL,
 } from './activity.js';
-import { WebChatError } from './errors.js';
 import { registerPage, type WebChatPageOptions } from './page.js';
 import { SlidingWindowLimiter } from './rate-limit.js';
 import { type ActivitySet, type ActivityStore, MemoryActivityStore, watermarkOfId } from './store.js';
@@ -137,21 +137,21 @@ class DirectLineEndpoint implements DirectLine {
 
   constructor(private readonly options: DirectLineOptions) {
     if (typeof options.onActivity !== 'function') {
-      throw new WebChatError(
+      throw new MessagingError(
         'GT_MSG_WEBCHAT_BAD_OPTIONS',
         'directLine: onActivity(envelope, context) is required',
       );
     }
     const tenant = options.tenant;
     if (!tenant || typeof tenant.env !== 'string' || typeof tenant.tenant_id !== 'string') {
-      throw new WebChatError(
+      throw new MessagingError(
         'GT_MSG_WEBCHAT_BAD_OPTIONS',
         'directLine: tenant must be a TenantCtx (build it with tenantCtx({env, tenant}))',
       );
     }
     const secrets = typeof options.secrets === 'string' ? [options.secrets] : [...(options.secrets ?? [])];
     if (secrets.length === 0 || secrets.some((s) => typeof s !== 'string' || s.length < MIN_SECRET_LENGTH)) {
-      throw new WebChatError(
+      throw new MessagingError(
         'GT_MSG_WEBCHAT_BAD_OPTIONS',
         `directLine: secrets must hold at least one secret, each a string of ${MIN_SECRET_LENGTH}+ characters (e.g. 32 random bytes, base64url)`,
       );
@@ -159,7 +159,7 @@ class DirectLineEndpoint implements DirectLine {
     this.secretDigests = secrets.map(digest);
     const perMinute = options.maxTokenMintsPerMinute ?? DEFAULT_MAX_TOKEN_MINTS_PER_MINUTE;
     if (!Number.isSafeInteger(perMinute) || perMinute < 1) {
-      throw new WebChatError(
+      throw new MessagingError(
         'GT_MSG_WEBCHAT_BAD_OPTIONS',
         'directLine: maxTokenMintsPerMinute must be an integer ≥ 1',
       );
@@ -187,7 +187,7 @@ class DirectLineEndpoint implements DirectLine {
     message: BotMessage,
     options: DeliverOptions = {},
   ): Promise<DeliverResult> {
-    if (this.closed) throw new WebChatError('GT_MSG_WEBCHAT_CLOSED', 'the Direct Line endpoint is closed');
+    if (this.closed) throw new MessagingError('GT_MSG_WEBCHAT_CLOSED', 'the Direct Line endpoint is closed');
     const { message: msg, text, attachments } = checkBotMessage(message);
     if (text === undefined && attachments.length === 0) return { duplicate: false, skipped: true };
     const conversation = await this.store.getConversation(conversationId);
@@ -359,7 +359,7 @@ class DirectLineEndpoint implements DirectLine {
       `${base}/conversations/:conversationId/upload`,
       async (request) => {
         await this.authorize(request, request.params.conversationId);
-        throw new WebChatError(
+        throw new MessagingError(
           'GT_MSG_WEBCHAT_UNSUPPORTED',
           'file upload is not supported: post the activity with attachments that carry a contentUrl',
         );
@@ -397,7 +397,7 @@ class DirectLineEndpoint implements DirectLine {
     if (fastify.hasDecorator('websocketServer')) return;
     const server = fastify.server as unknown as Record<symbol, boolean>;
     if (server[SERVER_MARK]) {
-      throw new WebChatError(
+      throw new MessagingError(
         'GT_MSG_WEBCHAT_BAD_OPTIONS',
         'several Direct Line endpoints share this server: register @fastify/websocket once at the root, before them',
       );
@@ -407,23 +407,26 @@ class DirectLineEndpoint implements DirectLine {
   }
 
   private sendError(request: FastifyRequest, reply: FastifyReply, error: unknown) {
-    let e: WebChatError;
+    let e: MessagingError;
     let status: number | undefined;
-    if (error instanceof WebChatError) e = error;
+    // Only the endpoint's own codes are answered as they are; anything else (another GT_MSG_* code included) is
+    // a 4xx from Fastify or an internal failure.
+    if (isMessagingError(error) && isWebChatCode(error.code)) e = error;
     else {
       const statusCode = (error as { statusCode?: number }).statusCode;
       if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-        e = new WebChatError('GT_MSG_WEBCHAT_BAD_REQUEST', (error as Error).message, { cause: error });
+        e = new MessagingError('GT_MSG_WEBCHAT_BAD_REQUEST', (error as Error).message, { cause: error });
         status = statusCode;
       } else {
         request.log.error({ err: error }, 'Direct Line request failed');
-        e = new WebChatError('GT_MSG_WEBCHAT_INTERNAL', 'internal error (see the server log)');
+        e = new MessagingError('GT_MSG_WEBCHAT_INTERNAL', 'internal error (see the server log)');
       }
     }
     if (e.code === 'GT_MSG_WEBCHAT_DISPATCH_FAILED') request.log.error({ err: e.cause }, e.message);
     if (e.retryAfterSec !== undefined) reply.header('retry-after', String(e.retryAfterSec));
-    reply.code(status ?? e.status);
-    return reply.send(e.toJSON());
+    reply.code(status ?? e.status ?? 500);
+    // Direct Line's error body.
+    return reply.send({ error: { code: e.code, message: e.message } });
   }
 
   private isSecret(value: string): boolean {
@@ -437,7 +440,7 @@ class DirectLineEndpoint implements DirectLine {
     const header = request.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!m?.[1]) {
-      throw new WebChatError(
+      throw new MessagingError(
         'GT_MSG_WEBCHAT_UNAUTHORIZED',
         'send "Authorization: Bearer <secret or token>" (get a token from tokens/generate)',
       );
@@ -572,7 +575,7 @@ class DirectLineEndpoint implements DirectLine {
         this.dispatched.delete(this.dispatched.values().next().value as string);
     } catch (e) {
       request.log.debug({ activity: activity.id }, 'onActivity rejected');
-      throw new WebChatError(
+      throw new MessagingError(
         'GT_MSG_WEBCHAT_DISPATCH_FAILED',
         `activity ${activity.id} was stored but not accepted by the bot; post it again with the same channelData.clientActivityID`,
         { cause: e },
@@ -585,7 +588,7 @@ class DirectLineEndpoint implements DirectLine {
   private takeMint(key: string) {
     const r = this.limiter.take(key);
     if (!r.ok) {
-      throw new WebChatError(
+      throw new MessagingError(
         'GT_MSG_WEBCHAT_RATE_LIMITED',
         `too many tokens minted for this client in the last minute; retry in ${r.retryAfterSec} s`,
         { retryAfterSec: r.retryAfterSec },
@@ -606,12 +609,12 @@ function noStore(reply: FastifyReply) {
   reply.header('cache-control', 'no-store');
 }
 
-function forbidden(message: string): WebChatError {
-  return new WebChatError('GT_MSG_WEBCHAT_FORBIDDEN', message);
+function forbidden(message: string): MessagingError {
+  return new MessagingError('GT_MSG_WEBCHAT_FORBIDDEN', message);
 }
 
-function notFound(conversationId: string): WebChatError {
-  return new WebChatError(
+function notFound(conversationId: string): MessagingError {
+  return new MessagingError(
     'GT_MSG_WEBCHAT_CONVERSATION_NOT_FOUND',
     `conversation ${conversationId} does not exist (never created, or forgotten after being idle): start a new one`,
   );
@@ -620,7 +623,7 @@ function notFound(conversationId: string): WebChatError {
 function parseWatermark(raw: unknown): number | undefined {
   if (raw === undefined || raw === null || raw === '' || raw === '-') return undefined;
   if (typeof raw === 'string' && /^\d{1,15}$/.test(raw)) return Number(raw);
-  throw new WebChatError(
+  throw new MessagingError(
     'GT_MSG_WEBCHAT_BAD_REQUEST',
     `watermark must be a non-negative integer from an earlier response (got ${JSON.stringify(raw)})`,
   );
@@ -633,7 +636,7 @@ function readUserId(body: unknown): string | undefined {
   const id = (user as { id?: unknown }).id;
   if (id === undefined || id === null) return undefined;
   if (typeof id !== 'string' || id.length === 0 || id.length > 256) {
-    throw new WebChatError('GT_MSG_WEBCHAT_BAD_REQUEST', 'user.id must be a string of 1 to 256 characters');
+    throw new MessagingError('GT_MSG_WEBCHAT_BAD_REQUEST', 'user.id must be a string of 1 to 256 characters');
   }
   return id;
 }

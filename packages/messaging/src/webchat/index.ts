@@ -1,4 +1,5 @@
 // The WebChat channel: a Direct Line 3.0-compatible endpoint (Fastify plugin), its web page and a test/demo helper.
+// Its errors are MessagingErrors with GT_MSG_WEBCHAT_* codes, in the package's one catalog (../errors.ts).
 export {
   type Activity,
   type ActivityAttachment,
@@ -20,13 +21,6 @@ export {
   type DirectLineOptions,
   directLine,
 } from './directline.js';
-export {
-  isWebChatError,
-  WEBCHAT_ERROR_CODES,
-  WEBCHAT_ERROR_STATUS,
-  WebChatError,
-  type WebChatErrorCode,
-} from './errors.js';
 export { WEBCHAT_UI_DIR, type WebChatPageOptions } from './page.js';
 export { type StartWebChatOptions, startWebChat, type WebChat, type WebChatBot } from './start.js';
 export {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { WebChatError } from './errors.js';
+import { MessagingError } from '../errors.js';
 import type { MintedToken } from './tokens.js';
 
 /** The folder of the page's assets (`packages/messaging/webchat-ui`), the same from `src/` and from `dist/`. */
@@ -53,13 +53,13 @@ export function registerPage(
 
   const allowed = async (request: FastifyRequest) => {
     if (options.authorize && !(await options.authorize(request))) {
-      throw new WebChatError('GT_MSG_WEBCHAT_FORBIDDEN', 'this page is not available to you');
+      throw new MessagingError('GT_MSG_WEBCHAT_FORBIDDEN', 'this page is not available to you');
     }
   };
   const asset = (reply: FastifyReply, name: string, request: FastifyRequest) => {
     const type = ASSETS[name];
     const body = assets.get(name);
-    if (!type || !body) throw new WebChatError('GT_MSG_WEBCHAT_BAD_REQUEST', `no page asset ${name}`);
+    if (!type || !body) throw new MessagingError('GT_MSG_WEBCHAT_BAD_REQUEST', `no page asset ${name}`);
     const host = request.host;
     reply
       .header('content-type', type)
@@ -121,7 +121,7 @@ export function registerPage(
 function normalisePath(p: string): string {
   const s = `/${p.replace(/^\/+|\/+$/g, '')}`;
   if (!/^\/[A-Za-z0-9._~/-]+$/.test(s)) {
-    throw new WebChatError(
+    throw new MessagingError(
       'GT_MSG_WEBCHAT_BAD_OPTIONS',
       `page.path ${JSON.stringify(p)} is not a plain URL path`,
     );

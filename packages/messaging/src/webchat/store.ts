@@ -1,5 +1,5 @@
+import { MessagingError } from '../errors.js';
 import type { Activity, NewActivity } from './activity.js';
-import { WebChatError } from './errors.js';
 
 /** A conversation of the Direct Line endpoint. */
 export interface ConversationInfo {
@@ -132,7 +132,7 @@ export class MemoryActivityStore implements ActivityStore {
   ): Promise<AppendResult> {
     const c = this.live(conversationId);
     if (!c) {
-      throw new WebChatError(
+      throw new MessagingError(
         'GT_MSG_WEBCHAT_CONVERSATION_NOT_FOUND',
         `conversation ${conversationId} does not exist (never created, or forgotten after being idle)`,
       );
@@ -237,7 +237,7 @@ export class MemoryActivityStore implements ActivityStore {
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1) {
-    throw new WebChatError(
+    throw new MessagingError(
       'GT_MSG_WEBCHAT_BAD_OPTIONS',
       `MemoryActivityStore: ${name} must be a positive integer`,
     );

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { WebChatError } from './errors.js';
+import { MessagingError } from '../errors.js';
 
 /** Direct Line's token lifetime when nothing else is configured (seconds). */
 export const DEFAULT_TOKEN_TTL_SEC = 1800;
@@ -24,7 +24,7 @@ export function resolveTokenTtlSec(option?: number, env: NodeJS.ProcessEnv = pro
   if (from === undefined) return DEFAULT_TOKEN_TTL_SEC;
   const value = option ?? Number(raw);
   if (!Number.isInteger(value) || value < MIN_TOKEN_TTL_SEC || value > MAX_TOKEN_TTL_SEC) {
-    throw new WebChatError(
+    throw new MessagingError(
       'GT_MSG_WEBCHAT_BAD_OPTIONS',
       `${from} must be a whole number of seconds from ${MIN_TOKEN_TTL_SEC} to ${MAX_TOKEN_TTL_SEC} (got ${JSON.stringify(option ?? raw)})`,
     );
@@ -81,7 +81,7 @@ export class DirectLineTokens {
           ? new TextEncoder().encode(key)
           : new Uint8Array(key);
     if (this.key.byteLength < 32) {
-      throw new WebChatError(
+      throw new MessagingError(
         'GT_MSG_WEBCHAT_BAD_OPTIONS',
         `signingKey has ${this.key.byteLength} bytes; an HS256 key needs at least 32 (e.g. 32 random bytes, base64)`,
       );
@@ -126,18 +126,18 @@ export class DirectLineTokens {
       }));
     } catch (e) {
       if (e instanceof joseErrors.JWTExpired) {
-        throw new WebChatError('GT_MSG_WEBCHAT_TOKEN_EXPIRED', 'the token has expired: get a new token', {
+        throw new MessagingError('GT_MSG_WEBCHAT_TOKEN_EXPIRED', 'the token has expired: get a new token', {
           cause: e,
         });
       }
-      throw new WebChatError(
+      throw new MessagingError(
         'GT_MSG_WEBCHAT_TOKEN_INVALID',
         'the bearer value is neither a secret of this endpoint nor a token it issued',
         { cause: e },
       );
     }
     if (payload.kind !== kind || typeof payload.conv !== 'string' || typeof payload.exp !== 'number') {
-      throw new WebChatError(
+      throw new MessagingError(
         'GT_MSG_WEBCHAT_TOKEN_INVALID',
         `the token is not a ${kind} token of this endpoint`,
       );

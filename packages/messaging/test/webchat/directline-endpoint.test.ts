@@ -2,13 +2,12 @@ import { tenantCtx, validateChannelMessageEnvelope } from '@greentic/types';
 import type { FastifyInstance } from 'fastify';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isMessagingError, isWebChatCode, MessagingError, WEBCHAT_ERROR_STATUS } from '../../src/index.js';
 import {
   type Activity,
-  isWebChatError,
   MemoryActivityStore,
   resolveTokenTtlSec,
   TOKEN_TTL_ENV,
-  WEBCHAT_ERROR_CODES,
 } from '../../src/webchat/index.js';
 import { manualClock, SECRET, type TestServer, testServer, weatherCard } from './helpers.js';
 
@@ -197,7 +196,7 @@ describe('tokens', () => {
           return e;
         }
       })();
-      expect(isWebChatError(err, 'GT_MSG_WEBCHAT_BAD_OPTIONS'), JSON.stringify([option, env])).toBe(true);
+      expect(isMessagingError(err, 'GT_MSG_WEBCHAT_BAD_OPTIONS'), JSON.stringify([option, env])).toBe(true);
     }
     const { app } = await server({ tokenTtlSec: 60 });
     expect((await generate(app)).expires_in).toBe(60);
@@ -242,7 +241,7 @@ describe('tokens', () => {
       { tokenTtlSec: 10 },
     ]) {
       const err = await testServer(options).catch((e: unknown) => e);
-      expect(isWebChatError(err, 'GT_MSG_WEBCHAT_BAD_OPTIONS'), JSON.stringify(options)).toBe(true);
+      expect(isMessagingError(err, 'GT_MSG_WEBCHAT_BAD_OPTIONS'), JSON.stringify(options)).toBe(true);
     }
   });
 });
@@ -627,17 +626,43 @@ describe('deliver', () => {
     ];
     for (const [conv, msg, code] of cases) {
       const err = await dl.deliver(conv, msg as never).catch((e: unknown) => e);
-      expect(isWebChatError(err, code as never), JSON.stringify(msg)).toBe(true);
+      expect(isMessagingError(err, code as never), JSON.stringify(msg)).toBe(true);
     }
     await dl.close();
     const closed = await dl.deliver(t.conversationId, { id: 'y', text: 'late' }).catch((e: unknown) => e);
-    expect(isWebChatError(closed, 'GT_MSG_WEBCHAT_CLOSED')).toBe(true);
+    expect(isMessagingError(closed, 'GT_MSG_WEBCHAT_CLOSED')).toBe(true);
   });
 });
 
 describe('error codes', () => {
   it('all belong to the GT_MSG_WEBCHAT_ family', () => {
-    expect(WEBCHAT_ERROR_CODES.length).toBeGreaterThan(5);
-    for (const code of WEBCHAT_ERROR_CODES) expect(code).toMatch(/^GT_MSG_WEBCHAT_[A-Z_]+$/);
+    const codes = Object.keys(WEBCHAT_ERROR_STATUS);
+    expect(codes.length).toBeGreaterThan(5);
+    for (const code of codes) expect(code).toMatch(/^GT_MSG_WEBCHAT_[A-Z_]+$/);
+  });
+
+  it('are MessagingErrors carrying the HTTP status the endpoint answers with', () => {
+    for (const [code, status] of Object.entries(WEBCHAT_ERROR_STATUS)) {
+      const err = new MessagingError(code as keyof typeof WEBCHAT_ERROR_STATUS, 'm', { cause: 'c' });
+      expect(err).toBeInstanceOf(Error);
+      expect(err.name).toBe('MessagingError');
+      expect(err.status, code).toBe(status);
+      expect(err.cause).toBe('c');
+      expect(err.retryAfterSec).toBeUndefined();
+      expect(isMessagingError(err, code as never)).toBe(true);
+      expect(isWebChatCode(code)).toBe(true);
+    }
+    const limited = new MessagingError('GT_MSG_WEBCHAT_RATE_LIMITED', 'slow down', { retryAfterSec: 7 });
+    expect([limited.status, limited.retryAfterSec]).toStrictEqual([429, 7]);
+    expect(isMessagingError(limited, 'GT_MSG_WEBCHAT_FORBIDDEN')).toBe(false);
+  });
+
+  it('leave the status of the other GT_MSG_ codes to the thrower', () => {
+    const config = new MessagingError('GT_MSG_CONFIG', 'bad');
+    expect(config.status).toBeUndefined();
+    expect(new MessagingError('GT_MSG_BAD_PAYLOAD', 'bad', { status: 400 }).status).toBe(400);
+    expect(isWebChatCode(config.code)).toBe(false);
+    expect(isWebChatCode('GT_MSG_WEBCHAT_NOPE')).toBe(false);
+    expect(isMessagingError(new Error('GT_MSG_WEBCHAT_CLOSED'))).toBe(false);
   });
 });

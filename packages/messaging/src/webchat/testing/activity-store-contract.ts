@@ -10,8 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { isMessagingError } from '../../errors.js';
 import type { NewActivity } from '../activity.js';
-import { isWebChatError } from '../errors.js';
 import type { ActivitySet, ActivityStore } from '../store.js';
 
 function message(conversationId: string, text: string, from = 'user-1'): NewActivity {
@@ -89,7 +89,7 @@ export function activityStoreContract(
       withStore(async (store, conv) => {
         expect(await store.list(conv)).toBeUndefined();
         const err = await store.append(conv, message(conv, 'x')).catch((e: unknown) => e);
-        expect(isWebChatError(err, 'GT_MSG_WEBCHAT_CONVERSATION_NOT_FOUND')).toBe(true);
+        expect(isMessagingError(err, 'GT_MSG_WEBCHAT_CONVERSATION_NOT_FOUND')).toBe(true);
       }),
     );
 
