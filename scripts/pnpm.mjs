@@ -1,8 +1,8 @@
 // Runs the pinned pnpm, installing nothing globally: a machine with only Node and npm gets it through npx.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager; // "pnpm@x.y.z"
@@ -14,9 +14,7 @@ function hasMatchingPnpm() {
 }
 
 export function pnpm(args, opts = {}) {
-  const [cmd, cmdArgs] = hasMatchingPnpm()
-    ? ['pnpm', args]
-    : ['npx', ['--yes', `pnpm@${version}`, ...args]];
+  const [cmd, cmdArgs] = hasMatchingPnpm() ? ['pnpm', args] : ['npx', ['--yes', `pnpm@${version}`, ...args]];
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...opts });
   if (r.status !== 0) {
     process.stderr.write(`\n✖ pnpm ${args.join(' ')} failed (exit ${r.status ?? r.signal})\n`);

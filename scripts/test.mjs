@@ -1,9 +1,9 @@
 // The whole test suite: type-check, lint, then every vitest project. Prints one summary line
 // "tests: N passed, N failed, N skipped" so that CI logs read the same whatever the runner.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (n) => join(root, 'node_modules', '.bin', n);
@@ -20,7 +20,8 @@ for (const script of [['scripts/ensure-chromium.mjs'], ['scripts/oci-registry.mj
 }
 
 step('lint (biome)');
-if (run(bin('biome'), ['check', '.']) !== 0) process.exit(1);
+// A lint failure fails the run, but the tests still run so one CI run reports both.
+const lintFailed = run(bin('biome'), ['check', '.']) !== 0;
 
 step('unit, contract and integration tests (vitest)');
 mkdirSync(join(root, 'test-artifacts'), { recursive: true });
@@ -35,10 +36,13 @@ const code = run(bin('vitest'), [
 if (existsSync(report)) {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  process.stdout.write(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped\n`);
+  process.stdout.write(
+    `\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped\n`,
+  );
   if (r.numTotalTests === 0) {
     process.stderr.write('no test ran: treating as failure\n');
     process.exit(1);
   }
 }
-process.exit(code);
+if (lintFailed) process.stderr.write('\n[test] lint (biome check .) failed: see above\n');
+process.exit(code !== 0 ? code : lintFailed ? 1 : 0);
