@@ -123,8 +123,14 @@ Docs: docs/deployer.md`,
     .option('--environment <id>', 'environment id (runner tenancy.env, secret URI env segment)', 'dev')
     .option('--name <name>', 'deployment name (default <tenant>-<environment>)')
     .addOption(targetOption('--target <target>').default('dev-desktop'))
-    .option('--public-url <url>', 'public HTTPS base URL providers post webhooks to')
-    .option('--telegram-api-base <url>', 'Telegram Bot API base URL (default https://api.telegram.org)')
+    .option(
+      '--public-url <url>',
+      'public HTTPS base URL providers post webhooks to (default $GREENTIC_PUBLIC_URL)',
+    )
+    .option(
+      '--telegram-api-base <url>',
+      'Telegram Bot API base URL (default $GREENTIC_TELEGRAM_API_BASE, else https://api.telegram.org)',
+    )
     .option('--teams-app-id <id>', 'messaging.teams: the Microsoft App ID')
     .option('--whatsapp-phone-number-id <id>', 'messaging.whatsapp: the business phone number id')
     .option('--pack <pack.yaml>', 'a pack to build, sign and deploy (repeatable)', collect, [])
@@ -167,8 +173,12 @@ Examples:
         environment: o.environment,
         ...(o.name ? { name: o.name } : {}),
         target: o.target as TargetKind,
-        ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
-        ...(o.telegramApiBase ? { telegramApiBase: o.telegramApiBase } : {}),
+        ...((o.publicUrl ?? env.GREENTIC_PUBLIC_URL)
+          ? { publicUrl: String(o.publicUrl ?? env.GREENTIC_PUBLIC_URL) }
+          : {}),
+        ...((o.telegramApiBase ?? env.GREENTIC_TELEGRAM_API_BASE)
+          ? { telegramApiBase: String(o.telegramApiBase ?? env.GREENTIC_TELEGRAM_API_BASE) }
+          : {}),
         ...(o.teamsAppId ? { teamsAppId: o.teamsAppId } : {}),
         ...(o.whatsappPhoneNumberId ? { whatsappPhoneNumberId: o.whatsappPhoneNumberId } : {}),
         packs,
@@ -194,7 +204,7 @@ Examples:
       )
       .option(
         '--telegram-api-base <url>',
-        'override the Telegram Bot API base URL of every Telegram connector',
+        'override the Telegram Bot API base URL of every Telegram connector (default $GREENTIC_TELEGRAM_API_BASE)',
       );
 
   const runConverge = async (o: Record<string, unknown>, cmd: Command, command: 'bootstrap' | 'apply') => {
@@ -222,7 +232,9 @@ Examples:
         env,
         log,
         secretValues,
-        ...(o.telegramApiBase ? { telegramApiBase: String(o.telegramApiBase) } : {}),
+        ...((o.telegramApiBase ?? env.GREENTIC_TELEGRAM_API_BASE)
+          ? { telegramApiBase: String(o.telegramApiBase ?? env.GREENTIC_TELEGRAM_API_BASE) }
+          : {}),
         ...(io.fetch ? { fetch: io.fetch } : {}),
         // bootstrap keeps a running dev runner as it is (deploy-phase resources are left to apply)
         startRunner: command === 'bootstrap' || o.start !== false,
@@ -281,7 +293,9 @@ ${EXIT_CODES_HELP}`,
         loaded: load(g),
         ...(o.env ? { target: o.env as TargetKind } : {}),
         env,
-        ...(o.telegramApiBase ? { telegramApiBase: String(o.telegramApiBase) } : {}),
+        ...((o.telegramApiBase ?? env.GREENTIC_TELEGRAM_API_BASE)
+          ? { telegramApiBase: String(o.telegramApiBase ?? env.GREENTIC_TELEGRAM_API_BASE) }
+          : {}),
       });
       for (const n of p.notes) log(`note: ${n}`);
       emit({ command: 'plan', ...p }, () => formatPlan(p));
