@@ -97,7 +97,11 @@ try {
       daemon = await startWeatherRunner(loaded.registry, { baseUrl, host, port, log });
     } catch (e) {
       // the default port is taken: any free one will do
-      if (e?.code !== 'GT_RUNNER_CONFIG' || !/cannot listen/.test(e.message) || opt('--web-port') !== undefined)
+      if (
+        e?.code !== 'GT_RUNNER_CONFIG' ||
+        !/cannot listen/.test(e.message) ||
+        opt('--web-port') !== undefined
+      )
         throw e;
       daemon = await startWeatherRunner(loaded.registry, { baseUrl, host, port: 0, log });
     }

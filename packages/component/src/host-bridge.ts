@@ -1,9 +1,12 @@
+import type { AsyncResource } from 'node:async_hooks';
 import { type HostCall, HostServiceError, type HostServices } from '@greentic/interfaces';
 import { type TenantCtx, teamOf, userOf } from '@greentic/types';
+import { bindHostCall, type PolicyDecision, type PolicyDecisionHook } from './decision.js';
 import { ComponentError, type SerializedComponentError } from './errors.js';
 import type { LoadedComponent } from './load.js';
 import {
   egressDecision,
+  egressTarget,
   isValidSecretKey,
   scopedSecretKey,
   scopedStateKey,
@@ -20,7 +23,12 @@ export interface BridgeCall {
   signal: AbortSignal;
   /** The first denial or host failure of the call: it fails the call whatever the component does next. */
   failure?: ComponentError;
+  /** The async context of the caller of `invoke`: policy decisions are reported in it (so its active span is seen). */
+  scope?: AsyncResource;
 }
+
+/** What a policy decision says, before the bridge adds the caller and the component. */
+type DecisionInit = Omit<PolicyDecision, 'ctx' | 'component' | 'decision' | 'reason'>;
 
 type WitCtx =
   | {
@@ -66,14 +74,51 @@ function secretsErrorOf(e: unknown): 'denied' | 'not-found' | 'invalid-key' | 'i
  * with `GT_COMPONENT_DENIED` (the component cannot catch and ignore it).
  */
 export class HostBridge {
-  constructor(private readonly services: HostServices) {}
+  constructor(
+    private readonly services: HostServices,
+    private readonly onPolicyDecision?: PolicyDecisionHook,
+  ) {}
+
+  /** True when someone listens to policy decisions (the host then captures each caller's async context). */
+  get reportsDecisions(): boolean {
+    return this.onPolicyDecision !== undefined;
+  }
+
+  /** Reports one decision, in the caller's async context; a hook that throws changes nothing. */
+  private decide(call: BridgeCall, init: DecisionInit, decision: 'allow' | 'deny', reason: string): void {
+    const hook = this.onPolicyDecision;
+    if (!hook) return;
+    const d: PolicyDecision = {
+      ctx: call.ctx,
+      component: call.component.id,
+      capability: init.capability,
+      operation: init.operation,
+      resource: init.resource,
+      decision,
+      reason,
+      source: init.source,
+    };
+    try {
+      if (call.scope) call.scope.runInAsyncScope(hook, undefined, d);
+      else hook(d);
+    } catch {
+      // The decision stands whatever the listener does.
+    }
+  }
 
   private fail(call: BridgeCall, error: ComponentError): HostResponse {
     call.failure ??= error;
     return { e: error.toJSON() };
   }
 
-  private deny(call: BridgeCall, capability: string, resource: string, message: string): HostResponse {
+  private deny(
+    call: BridgeCall,
+    capability: string,
+    resource: string,
+    message: string,
+    decision?: DecisionInit,
+  ): HostResponse {
+    if (decision) this.decide(call, decision, 'deny', message);
     return this.fail(
       call,
       new ComponentError('GT_COMPONENT_DENIED', `component "${call.component.id}": ${message}`, {
@@ -85,7 +130,12 @@ export class HostBridge {
   }
 
   /** A `tenant-ctx` argument may only restate the caller's own scope (components cannot re-key tenant/team/user). */
-  private checkCtx(call: BridgeCall, what: string, ctx: WitCtx): HostResponse | undefined {
+  private checkCtx(
+    call: BridgeCall,
+    what: string,
+    ctx: WitCtx,
+    decision: Omit<DecisionInit, 'source'>,
+  ): HostResponse | undefined {
     if (ctx === undefined || ctx === null) return undefined;
     const mine = {
       env: call.ctx.env,
@@ -106,6 +156,7 @@ export class HostBridge {
           'tenant',
           `${k} "${theirs[k] ?? ''}"`,
           `${what} names ${k} "${theirs[k] ?? '(none)'}" but the call runs for ${k} "${mine[k] ?? '(none)'}": a component can only act for its caller`,
+          { ...decision, source: 'tenant' },
         );
       }
     }
@@ -113,7 +164,7 @@ export class HostBridge {
   }
 
   private hostCall(call: BridgeCall): HostCall {
-    return { ctx: call.ctx, component: call.component.id, signal: call.signal };
+    return bindHostCall({ ctx: call.ctx, component: call.component.id, signal: call.signal }, call.component);
   }
 
   private serviceError(
@@ -175,7 +226,8 @@ export class HostBridge {
     args: Record<string, unknown>,
   ): Promise<HostResponse> {
     const key = args.key as string;
-    const bad = this.checkCtx(call, `state ${op} of "${key}"`, args.ctx as WitCtx);
+    const decision = { capability: 'state', operation: op, resource: String(key) } as const;
+    const bad = this.checkCtx(call, `state ${op} of "${key}"`, args.ctx as WitCtx, decision);
     if (bad) return bad;
     if (!call.component.capabilities.state[op]) {
       return this.deny(
@@ -183,10 +235,17 @@ export class HostBridge {
         `state.${op}`,
         String(key),
         `state ${op} of "${key}" is not allowed: its manifest does not grant capabilities.host.state.${op}`,
+        { ...decision, source: 'manifest' },
       );
     }
     const problem = stateKeyProblem(key);
     if (problem) return err({ code: 'invalid_input', message: problem });
+    this.decide(
+      call,
+      { ...decision, source: 'manifest' },
+      'allow',
+      `its manifest grants capabilities.host.state.${op}`,
+    );
     const scoped = scopedStateKey(call.ctx, call.component.id, key);
     const hc = this.hostCall(call);
     const toErr = (e: HostServiceError) => ({ code: e.code, message: e.message });
@@ -215,19 +274,39 @@ export class HostBridge {
     const key = String(rawKey);
     if (!isValidSecretKey(key)) return err('invalid-key');
     const scoped = scopedSecretKey(call.ctx, key, call.component.secretCategory);
+    const decision = { capability: 'secrets', operation: 'get', resource: scoped.key } as const;
     if (!call.component.capabilities.secrets.has(scoped.key)) {
       return this.deny(
         call,
         'secrets',
         key,
         `secret "${key}" is not in the component's allow-list (capabilities.host.secrets.required / secret_requirements)`,
+        { ...decision, source: 'manifest' },
       );
     }
     try {
       const value = await this.services.secrets.get(this.hostCall(call), scoped);
+      this.decide(
+        call,
+        { ...decision, source: 'secrets-service' },
+        'allow',
+        value === undefined
+          ? `declared in the manifest and granted by the secrets service; no value is bound for ${scoped.uri}`
+          : `declared in the manifest and granted by the secrets service (${scoped.uri})`,
+      );
       return ok(value);
     } catch (e) {
       const code = secretsErrorOf(e);
+      if (code === 'denied' || code === 'not-found') {
+        this.decide(
+          call,
+          { ...decision, source: 'secrets-service' },
+          code === 'denied' ? 'deny' : 'allow',
+          code === 'denied'
+            ? `the secrets service denied it: ${(e as Error)?.message ?? 'denied'}`
+            : `declared in the manifest and granted by the secrets service; no value is set for ${scoped.uri}`,
+        );
+      }
       if (code) return err(code);
       return this.serviceError(call, `secret "${key}"`, e, () => 'internal');
     }
@@ -236,20 +315,32 @@ export class HostBridge {
   private async http(call: BridgeCall, args: Record<string, unknown>): Promise<HostResponse> {
     const req = args.req as { method: string; url: string; headers: [string, string][]; body?: Uint8Array };
     const options = args.options as { timeoutMs?: number; followRedirects?: boolean } | undefined;
-    const bad = this.checkCtx(call, `HTTP ${req.method} ${req.url}`, args.ctx as WitCtx);
-    if (bad) return bad;
-    let url: URL;
+    let url: URL | undefined;
     try {
       url = new URL(req.url);
     } catch {
-      return err({ code: 'invalid_input', message: `"${req.url}" is not an absolute URL` });
+      url = undefined;
     }
+    const operation = String(req.method);
+    const target =
+      url && (url.protocol === 'https:' || url.protocol === 'http:') ? egressTarget(url) : undefined;
+    // the resource reported is the destination only (never the path or query, which may hold tokens)
+    const resource = target ?? url?.protocol ?? 'invalid-url';
+    const bad = this.checkCtx(call, `HTTP ${req.method} ${url?.origin ?? 'request'}`, args.ctx as WitCtx, {
+      capability: 'http',
+      operation,
+      resource,
+    });
+    if (bad) return bad;
+    if (!url) return err({ code: 'invalid_input', message: `"${req.url}" is not an absolute URL` });
+    const decision = { capability: 'http', operation, resource } as const;
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       return this.deny(
         call,
         'http',
         url.protocol,
         `outbound ${url.protocol} requests are not allowed (only http and https)`,
+        { ...decision, source: 'manifest' },
       );
     }
     if (!call.component.capabilities.http) {
@@ -258,10 +349,13 @@ export class HostBridge {
         'http',
         url.host,
         `outbound HTTP to "${url.host}" is not allowed: its manifest does not grant capabilities.host.http.client`,
+        { ...decision, source: 'manifest' },
       );
     }
-    const decision = egressDecision(call.component.network, url);
-    if (!decision.allowed) return this.deny(call, 'http', url.host, decision.reason);
+    const egress = egressDecision(call.component.network, url);
+    if (!egress.allowed)
+      return this.deny(call, 'http', url.host, egress.reason, { ...decision, source: 'network-policy' });
+    this.decide(call, { ...decision, source: 'network-policy' }, 'allow', egress.reason);
     try {
       const res = await this.services.http.send(this.hostCall(call), {
         method: req.method,

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import {
   type HostServices,
@@ -8,6 +9,7 @@ import {
 } from '@greentic/interfaces';
 import { type NodeError, scopeOf, type TenantCtx, teamOf, userOf } from '@greentic/types';
 import { decodeCbor, encodeCbor } from './codec.js';
+import type { PolicyDecisionHook } from './decision.js';
 import { ComponentError } from './errors.js';
 import { type BridgeCall, HostBridge } from './host-bridge.js';
 import {
@@ -46,6 +48,14 @@ export interface ComponentHostOptions {
   workerHeapMb?: number;
   /** Load events (transpile, cache-hit, compile). */
   onEvent?: (event: LoadEvent) => void;
+  /**
+   * Called for every decision on a component's request to a host service — allowed and denied, for `http`
+   * (scheme, manifest, network policy), `secrets` (manifest, then the secrets service) and `state` (manifest) — and
+   * for a `tenant-ctx` argument naming another caller. It runs synchronously in the async context of the
+   * `invoke`/`describe` caller, so a tracer sees the caller's active span (e.g. the flow node's); it cannot change
+   * the decision, and what it throws is ignored. A decision holds keys and destinations, never values.
+   */
+  onPolicyDecision?: PolicyDecisionHook;
 }
 
 /** The result of one call: the decoded output, or the node-error the component returned. */
@@ -99,7 +109,7 @@ export class ComponentHost {
   private readonly counters = { transpiles: 0, cacheHits: 0, compiles: 0 };
 
   constructor(private readonly options: ComponentHostOptions = {}) {
-    this.bridge = new HostBridge(options.services ?? memoryHostServices());
+    this.bridge = new HostBridge(options.services ?? memoryHostServices(), options.onPolicyDecision);
   }
 
   private get sandbox(): Sandbox {
@@ -147,6 +157,7 @@ export class ComponentHost {
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
     const call: BridgeCall = { component, ctx, signal: ac.signal };
+    if (this.bridge.reportsDecisions) call.scope = new AsyncResource('GreenticComponentCall');
     const scope = this.options.instanceScope ?? 'tenant';
     try {
       const result = await this.sandbox.run(

@@ -1,5 +1,11 @@
 export { defaultCacheDir, jcoTranspileVersion } from './cache.js';
 export { decodeCbor, encodeCbor } from './codec.js';
+export {
+  componentOfCall,
+  type PolicyCapability,
+  type PolicyDecision,
+  type PolicyDecisionHook,
+} from './decision.js';
 export { type DigestAlgorithm, parseDigest, sha256Digest, verifyDigest } from './digest.js';
 export {
   ComponentError,
@@ -47,6 +53,7 @@ export {
   DEFAULT_SECRET_CATEGORY,
   defaultSecretCategory,
   egressDecision,
+  egressTarget,
   isSecretUriSegment,
   isValidSecretKey,
   scopedSecretKey,

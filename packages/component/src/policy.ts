@@ -79,6 +79,14 @@ function domainMatches(pattern: string, host: string): boolean {
   return host === p || host.endsWith(`.${p}`);
 }
 
+/** The destination of an http(s) URL as policies see it: `host:port` (lowercase host, default port filled in). */
+export function egressTarget(url: URL): string {
+  const protocol = url.protocol.replace(/:$/, '');
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const port = url.port !== '' ? Number(url.port) : protocol === 'https' ? 443 : 80;
+  return `${host}:${port}`;
+}
+
 /**
  * Whether a network policy lets a component reach `url`. No policy denies everything. A destination is covered
  * when its host matches a domain (exact, a parent domain, or `*.parent` for subdomains only) and its port and

@@ -6,14 +6,17 @@ import { FlowError, type FlowIR, loadFlowFile } from '@greentic/flow';
 import { PackError } from '@greentic/pack';
 import { MemorySessionStore } from '@greentic/session';
 import { MemoryStateStore } from '@greentic/state';
+import { type GreenticTracer, isTelemetryError } from '@greentic/telemetry';
 import { Command, CommanderError } from 'commander';
 import { registerServe } from './daemon/cli-serve.js';
 import { FlowEngine, type TurnResult } from './engine/engine.js';
 import { RunnerError } from './errors.js';
 import { envelopeFromInput } from './input.js';
 import { registerLoad } from './packs/cli-load.js';
-import { packEngine } from './packs/run.js';
+import { type PackEngine, packEngine } from './packs/run.js';
 import { resolvePackSettings } from './packs/settings.js';
+import { createPlatform, type RunnerPlatform } from './platform/platform.js';
+import { type RunnerTelemetry, startRunnerTelemetry } from './platform/telemetry.js';
 
 export interface CliIO {
   stdout: (s: string) => void;
@@ -46,11 +49,15 @@ function loadFlows(paths: string[]): FlowIR[] {
   return files.map((f) => loadFlowFile(f));
 }
 
-function makeEngine(flows: FlowIR[], opts: { entry?: string; strictTemplates?: boolean }) {
+function makeEngine(
+  flows: FlowIR[],
+  opts: { entry?: string; strictTemplates?: boolean; tracer?: GreenticTracer },
+) {
   const engine = new FlowEngine({
     sessions: new MemorySessionStore(),
     state: new MemoryStateStore(),
     strictTemplates: opts.strictTemplates,
+    ...(opts.tracer ? { tracer: opts.tracer } : {}),
   });
   for (const f of flows) engine.registerFlow(f);
   const entry = opts.entry ?? flows[0]!.id;
@@ -71,6 +78,57 @@ function parseInput(raw: string): unknown {
     // a bare word or sentence is a text message
     return raw;
   }
+}
+
+/**
+ * The CLI's telemetry: spans exported only when `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` or `OTEL_TRACES_EXPORTER` is
+ * set; log lines (JSON, PII redacted; `warn` unless `LOG_LEVEL` says otherwise) on stderr, so stdout stays the
+ * conversation (or the --json document).
+ */
+async function cliTelemetry(io: CliIO): Promise<RunnerTelemetry> {
+  try {
+    return await startRunnerTelemetry({
+      env: io.env ?? process.env,
+      logDestination: { write: (line: string) => io.stderr(line) },
+      defaultLogLevel: 'warn',
+    });
+  } catch (e) {
+    if (isTelemetryError(e))
+      throw new RunnerError(
+        'GT_RUNNER_CONFIG',
+        `telemetry: ${e.message}`,
+        { setting: e.setting },
+        { cause: e },
+      );
+    throw e;
+  }
+}
+
+/**
+ * The engine on the tenant's pack from the pack store (no `--flow`), with the runner's platform: secrets for its
+ * components (manifest declarations, pack id, the tenant allow-list), policy decisions traced and denials logged.
+ */
+async function openPackEngine(
+  io: CliIO,
+  o: { tenant: string; config?: string; store?: string; strictTemplates?: boolean },
+  platform: RunnerPlatform,
+): Promise<PackEngine> {
+  const settings = resolvePackSettings({
+    env: io.env ?? process.env,
+    ...(o.config !== undefined ? { configFile: o.config } : {}),
+    ...(o.store !== undefined ? { store: o.store } : {}),
+  });
+  return packEngine({
+    tenant: o.tenant,
+    settings,
+    strictTemplates: o.strictTemplates === true,
+    platform,
+  }).catch((e: unknown) => {
+    // nothing to run: neither --flow nor a loaded pack is a usage error here
+    if (e instanceof RunnerError && e.code === 'GT_RUNNER_FLOW_NOT_FOUND')
+      throw new RunnerError('GT_RUNNER_USAGE', `no --flow given, and ${e.message}`);
+    throw e;
+  });
 }
 
 function printTurn(io: CliIO, r: TurnResult, prefix = '') {
@@ -151,31 +209,28 @@ export async function runRunnerCli(argv: string[], io: CliIO): Promise<number> {
       });
       let r: TurnResult;
       let pack: Record<string, unknown> | undefined;
-      if (o.flow.length > 0) {
-        r = await makeEngine(loadFlows(o.flow), o).handleMessage(msg);
-      } else {
-        const settings = resolvePackSettings({
-          env: io.env ?? process.env,
-          ...(o.config !== undefined ? { configFile: o.config } : {}),
-          ...(o.store !== undefined ? { store: o.store } : {}),
-        });
-        const pe = await packEngine({
-          tenant: o.tenant,
-          settings,
-          strictTemplates: o.strictTemplates === true,
-        }).catch((e: unknown) => {
-          // nothing to run: neither --flow nor a loaded pack is a usage error here
-          if (e instanceof RunnerError && e.code === 'GT_RUNNER_FLOW_NOT_FOUND')
-            throw new RunnerError('GT_RUNNER_USAGE', `no --flow given, and ${e.message}`);
-          throw e;
-        });
-        try {
-          r = await pe.engine.handleMessage(msg, o.entry !== undefined ? { flowId: o.entry } : {});
-        } finally {
-          await pe.close();
+      const telemetry = await cliTelemetry(io);
+      try {
+        if (o.flow.length > 0) {
+          r = await makeEngine(loadFlows(o.flow), { ...o, tracer: telemetry.tracer }).handleMessage(msg);
+        } else {
+          const platform = await createPlatform({ env: io.env ?? process.env, telemetry });
+          try {
+            const pe = await openPackEngine(io, o, platform);
+            try {
+              r = await pe.engine.handleMessage(msg, o.entry !== undefined ? { flowId: o.entry } : {});
+            } finally {
+              await pe.close();
+            }
+            const { ref, from } = pe.opened;
+            pack = { id: ref.pack_id, version: ref.version, digest: ref.digest, tenant: from ?? null };
+          } finally {
+            await platform.close();
+          }
         }
-        const { ref, from } = pe.opened;
-        pack = { id: ref.pack_id, version: ref.version, digest: ref.digest, tenant: from ?? null };
+      } finally {
+        // export the turn's spans before the process exits
+        await telemetry.shutdown();
       }
       if (o.json) io.stdout(`${JSON.stringify({ ...turnJson(r), ...(pack ? { pack } : {}) }, null, 2)}\n`);
       else {
@@ -187,44 +242,69 @@ export async function runRunnerCli(argv: string[], io: CliIO): Promise<number> {
 
   common(program.command('chat'))
     .description(
-      'Talk to a flow in the terminal. The conversation pauses at each question and resumes on your next line.',
+      "Talk to a flow in the terminal. The conversation pauses at each question and resumes on your next line. Without --flow, the entry flow of the tenant's loaded pack runs (greentic-runner load).",
     )
     .option('--start <text>', 'send this message first, so the flow greets you before you type')
     .option('--conversation <id>', 'conversation id (reply scope)', 'terminal')
+    .option(
+      '--store <dir>',
+      'without --flow: the pack store (default: $GREENTIC_HOME/packs, i.e. ~/.greentic/packs)',
+    )
+    .option('--config <file>', 'without --flow: runner configuration (packs.store, tenancy.env)')
     .addHelpText(
       'after',
-      `\nType a message and press Enter. /quit (or Ctrl-D) ends the session; /restart forgets the conversation.\n\nExample:\n  greentic-runner chat --flow examples/qa-demo/flows/qa_demo.ygtc --start hi`,
+      `\nType a message and press Enter. /quit (or Ctrl-D) ends the session; /restart forgets the conversation.\n\nExamples:\n  greentic-runner chat --flow examples/qa-demo/flows/qa_demo.ygtc --start hi\n  greentic-runner load --pack dist/weather.gtpack && greentic-runner chat --tenant acme --start /weather\n\nWithout --flow the tenant's pack runs, with its components in the sandboxed component host (secrets from the\nsecrets store as the tenant allow-list grants them; see docs/secrets.md).`,
     )
     .action(async (o) => {
-      const engine = makeEngine(loadFlows(o.flow), o);
-      let conversation = o.conversation as string;
-      let restarts = 0;
-      const send = async (text: string) => {
-        const msg = envelopeFromInput(
-          { text, conversation },
-          { env: o.env, tenant: o.tenant, team: o.team, user: o.user, channel: 'terminal' },
-        );
-        const r = await engine.handleMessage(msg);
-        printTurn(io, r, 'bot> ');
-        if (r.status === 'done') io.stderr('(conversation finished — type anything to start again)\n');
-        if (r.status === 'error') exitCode = 1;
-      };
-      const tty = io.isTTY ?? false;
-      io.stderr(`Chatting with flow "${engine.entryFlowId}" as tenant ${o.tenant}. /quit to leave.\n`);
-      if (o.start) await send(o.start);
-      const rl = createInterface({ input: io.stdin ?? process.stdin, terminal: false });
-      if (tty) io.stdout('you> ');
-      for await (const line of rl) {
-        const text = line.trim();
-        if (!tty) io.stdout(`you> ${line}\n`);
-        if (text === '/quit' || text === '/exit') break;
-        if (text === '/restart') {
-          conversation = `${o.conversation}-${++restarts}`;
-          io.stderr('(new conversation)\n');
-        } else await send(line);
+      const telemetry = await cliTelemetry(io);
+      let platform: RunnerPlatform | undefined;
+      let pe: PackEngine | undefined;
+      try {
+        let engine: FlowEngine;
+        let flowName: string;
+        if (o.flow.length > 0) {
+          engine = makeEngine(loadFlows(o.flow), { ...o, tracer: telemetry.tracer });
+          flowName = `flow "${engine.entryFlowId}"`;
+        } else {
+          platform = await createPlatform({ env: io.env ?? process.env, telemetry });
+          pe = await openPackEngine(io, o, platform);
+          engine = pe.engine;
+          const { ref } = pe.opened;
+          flowName = `pack ${ref.pack_id} ${ref.version}${o.entry !== undefined ? ` (flow "${o.entry}")` : ''}`;
+        }
+        let conversation = o.conversation as string;
+        let restarts = 0;
+        const send = async (text: string) => {
+          const msg = envelopeFromInput(
+            { text, conversation },
+            { env: o.env, tenant: o.tenant, team: o.team, user: o.user, channel: 'terminal' },
+          );
+          const r = await engine.handleMessage(msg, o.entry !== undefined && pe ? { flowId: o.entry } : {});
+          printTurn(io, r, 'bot> ');
+          if (r.status === 'done') io.stderr('(conversation finished — type anything to start again)\n');
+          if (r.status === 'error') exitCode = 1;
+        };
+        const tty = io.isTTY ?? false;
+        io.stderr(`Chatting with ${flowName} as tenant ${o.tenant}. /quit to leave.\n`);
+        if (o.start) await send(o.start);
+        const rl = createInterface({ input: io.stdin ?? process.stdin, terminal: false });
         if (tty) io.stdout('you> ');
+        for await (const line of rl) {
+          const text = line.trim();
+          if (!tty) io.stdout(`you> ${line}\n`);
+          if (text === '/quit' || text === '/exit') break;
+          if (text === '/restart') {
+            conversation = `${o.conversation}-${++restarts}`;
+            io.stderr('(new conversation)\n');
+          } else await send(line);
+          if (tty) io.stdout('you> ');
+        }
+        rl.close();
+      } finally {
+        await pe?.close();
+        await platform?.close();
+        await telemetry.shutdown();
       }
-      rl.close();
     });
 
   registerLoad(program, io);

@@ -2,6 +2,7 @@ import type {
   HostCall,
   HostHttpService,
   HostLogRecord,
+  HostSecretsService,
   HostServices,
   ScopedSecretKey,
   ScopedStateKey,
@@ -21,6 +22,12 @@ export interface RunnerHostServicesOptions {
    * A denial by the secrets service (`GT_SECRETS_DENIED`) reaches the component as `secrets-error.denied`.
    */
   secret?: (call: HostCall, key: ScopedSecretKey) => Promise<Uint8Array | undefined> | Uint8Array | undefined;
+  /**
+   * The whole secrets service (wins over `secret`): e.g. `componentSecretsService(secretsService)` of the runner's
+   * platform, which checks each component's manifest declarations and the tenant allow-list. It gets the host's
+   * `HostCall` object itself, so `componentOfCall(call)` (`@greentic/component`) finds the calling component.
+   */
+  secrets?: HostSecretsService;
   /** Receives component log lines. */
   log?: (call: HostCall, record: HostLogRecord) => void;
   /**
@@ -67,7 +74,7 @@ export function runnerHostServices(opts: RunnerHostServicesOptions): HostService
         return opts.state.delete(call.ctx, k.prefix, k.key);
       },
     },
-    secrets: {
+    secrets: opts.secrets ?? {
       get: (call, key) => opts.secret?.(call, key),
     },
     http: opts.http ?? {

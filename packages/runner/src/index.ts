@@ -4,6 +4,7 @@ export {
   type RunnerConsumerOptions,
   type TurnHandler,
 } from './bus/consumer.js';
+export { type DeadLetterOrigin, publishDeadLetter } from './bus/dlq.js';
 export {
   type BusTopology,
   type ConsumerSettings,
@@ -18,7 +19,7 @@ export {
   MemoryIngressLedger,
   RedisIngressLedger,
 } from './bus/ledger.js';
-export { decodeEnvelope, type EgressMessage, egressMessages } from './bus/messages.js';
+export { decodeEgress, decodeEnvelope, type EgressMessage, egressMessages } from './bus/messages.js';
 export {
   IngressPublisher,
   type IngressPublisherOptions,
@@ -28,6 +29,7 @@ export {
 export {
   conversationKey,
   dlqSubject,
+  egressFilter,
   egressMsgId,
   egressSubject,
   HEADERS,
@@ -48,13 +50,19 @@ export {
 } from './bus/trace.js';
 export { type CliIO, runRunnerCli } from './cli.js';
 export {
+  CONNECTOR_SECRET_FIELDS,
+  type ConnectorProvider,
+  type ConnectorSpec,
   DEFAULT_CONFIG,
   ENV_OVERRIDES,
   type LoadConfigOptions,
   loadRunnerConfig,
+  parseSecretRef,
   type RunnerConfig,
   type RunnerConfigInput,
   redactUrl,
+  type SecretRef,
+  secretRefsOf,
 } from './config/config.js';
 export { RUNNER_CONFIG_SCHEMA } from './config/schema.js';
 export { connectNats, connectRedis } from './daemon/connect.js';
@@ -65,6 +73,7 @@ export {
   type RunnerDaemonOptions,
   topologyOf,
 } from './daemon/daemon.js';
+export type { LoadedFlow } from './daemon/flows.js';
 export { adminGate, isLoopback } from './daemon/http.js';
 export { jsonLogger, type Logger } from './daemon/log.js';
 export {
@@ -87,6 +96,30 @@ export {
   type TurnStatus,
 } from './engine/engine.js';
 export { RunnerError, type RunnerErrorCode } from './errors.js';
+export {
+  type EgressOutcome,
+  type EgressSend,
+  type EgressStats,
+  EgressWorker,
+  type EgressWorkerOptions,
+} from './gateway/egress-worker.js';
+export {
+  type GatewayRuntime,
+  type GatewayStats,
+  RunnerGateway,
+  type RunnerGatewayOptions,
+} from './gateway/gateway.js';
+export {
+  type MemoryQueueOptions,
+  type MemoryQueueStats,
+  MemoryTurnQueue,
+  type QueuedMessage,
+} from './gateway/queue.js';
+export {
+  type ResolvedGatewaySecrets,
+  type ResolveSecretsOptions,
+  resolveGatewaySecrets,
+} from './gateway/secrets.js';
 export { type RunnerHostServicesOptions, runnerHostServices } from './host-services.js';
 export { envelopeFromInput, type InputDefaults } from './input.js';
 export { componentSource, PackComponentRegistry } from './packs/components.js';
@@ -122,3 +155,28 @@ export {
   type PackStoreIndex,
   type StoredPackRef,
 } from './packs/store.js';
+export {
+  ALLOW_LIST_FILES,
+  componentSecretsService,
+  createPlatform,
+  type OAuthPlatform,
+  type OAuthPlatformOptions,
+  oauthPlatform,
+  type PlatformOptions,
+  type PlatformSecrets,
+  type PlatformSecretsOptions,
+  POLICY_ATTRIBUTES,
+  POLICY_DECISION_EVENT,
+  type PolicyRecorderOptions,
+  platformSecrets,
+  policyDecisionRecorder,
+  policyLogFields,
+  RUNNER_SERVICE_NAME,
+  type RunnerPlatform,
+  type RunnerTelemetry,
+  type RunnerTelemetryOptions,
+  readAllowListFile,
+  startRunnerTelemetry,
+  TELEMETRY_TRIGGER_VARS,
+  telemetryRequested,
+} from './platform/index.js';

@@ -191,7 +191,8 @@ describe('runner daemon configuration', () => {
     expect(shown.http.port).toBe(7000);
     expect(shown.admin.token).toBe('***');
     expect(shown.stores.redis.url).toBe('redis://u:***@h:1');
-    expect(out).not.toContain('secret');
+    expect(out).not.toContain('0123456789abcdef-secret');
+    expect(out).not.toContain(':pw@');
   });
 
   it('serve reports a bad config file on stderr and exits 1', async () => {

@@ -50,7 +50,11 @@ describe('connectors in the runner configuration', () => {
     const cfg = loadRunnerConfig(file, noEnv);
     expect(cfg.connectors).toHaveLength(1);
     expect(cfg.connectors[0]).toMatchObject({ provider: 'telegram', rateLimit: { rps: 25, burst: 30 } });
-    expect(cfg.webchat).toMatchObject({ enabled: true, title: 'Weather', binding: { env: 'dev', tenant: 'demo' } });
+    expect(cfg.webchat).toMatchObject({
+      enabled: true,
+      title: 'Weather',
+      binding: { env: 'dev', tenant: 'demo' },
+    });
     expect(cfg.egress.rateLimit).toEqual({ rps: 10, burst: 20 });
   });
 
@@ -64,7 +68,9 @@ describe('connectors in the runner configuration', () => {
       '    webhookSecrets: env:TG_SECRET',
     ]);
     const e = configError(() => loadRunnerConfig(file, noEnv));
-    expect(e.message).toMatch(/runner\.yaml:5: connectors\.0\.botToken: a literal secret is refused here: give env:VARIABLE or a secrets:\/\/ URI/);
+    expect(e.message).toMatch(
+      /runner\.yaml:5: connectors\.0\.botToken: a literal secret is refused here: give env:VARIABLE or a secrets:\/\/ URI/,
+    );
     expect(e.message).not.toContain('SUPER-SECRET');
     // development: allowed when asked for
     const dev = loadRunnerConfig(file, { env: { GREENTIC_RUNNER_ALLOW_LITERAL_SECRETS: 'yes' } });
@@ -73,27 +79,46 @@ describe('connectors in the runner configuration', () => {
 
   it('names unknown and missing connector fields per provider', () => {
     const typo = configError(() =>
-      loadRunnerConfig(undefined, { env: {}, overrides: { connectors: [telegram({ botTokn: 'env:X' })] } as never }),
+      loadRunnerConfig(undefined, {
+        env: {},
+        overrides: { connectors: [telegram({ botTokn: 'env:X' })] } as never,
+      }),
     );
-    expect(typo.message).toMatch(/^connectors\.0\.botTokn: unknown field \(known here: provider, id, binding, .*botToken, webhookSecrets/);
+    expect(typo.message).toMatch(
+      /^connectors\.0\.botTokn: unknown field \(known here: provider, id, binding, .*botToken, webhookSecrets/,
+    );
     const missing = configError(() =>
       loadRunnerConfig(undefined, {
         env: {},
-        overrides: { connectors: [{ provider: 'slack', id: 's', binding: { env: 'dev', tenant: 'acme' }, botToken: 'env:X' }] } as never,
+        overrides: {
+          connectors: [
+            { provider: 'slack', id: 's', binding: { env: 'dev', tenant: 'acme' }, botToken: 'env:X' },
+          ],
+        } as never,
       }),
     );
     expect(missing.message).toMatch(/^connectors\.0: must have required property 'signingSecrets'/);
     const provider = configError(() =>
-      loadRunnerConfig(undefined, { env: {}, overrides: { connectors: [telegram({ provider: 'fax' })] } as never }),
+      loadRunnerConfig(undefined, {
+        env: {},
+        overrides: { connectors: [telegram({ provider: 'fax' })] } as never,
+      }),
     );
-    expect(provider.message).toMatch(/connectors\.0\.provider: must be one of "telegram", "slack", "teams", "whatsapp"/);
+    expect(provider.message).toMatch(
+      /connectors\.0\.provider: must be one of "telegram", "slack", "teams", "whatsapp"/,
+    );
   });
 
   it('checks the references themselves, duplicates, and (with NATS) that this runner reads the binding', () => {
     const badEnv = configError(() =>
-      loadRunnerConfig(undefined, { env: {}, overrides: { connectors: [telegram({ botToken: 'env:1BAD' })] } as never }),
+      loadRunnerConfig(undefined, {
+        env: {},
+        overrides: { connectors: [telegram({ botToken: 'env:1BAD' })] } as never,
+      }),
     );
-    expect(badEnv.message).toMatch(/connectors\.0\.botToken: not a secret reference: env:1BAD is not an environment variable name/);
+    expect(badEnv.message).toMatch(
+      /connectors\.0\.botToken: not a secret reference: env:1BAD is not an environment variable name/,
+    );
     const badUri = configError(() =>
       loadRunnerConfig(undefined, {
         env: {},
@@ -147,7 +172,11 @@ describe('connectors in the runner configuration', () => {
   it('ends startup before listening when a referenced secret is missing, naming the field and the reference', async () => {
     const config = loadRunnerConfig(undefined, {
       env: {},
-      overrides: { http: { host: '127.0.0.1', port: 0 }, flows: { paths: [QA3_FLOW] }, connectors: [telegram()] } as never,
+      overrides: {
+        http: { host: '127.0.0.1', port: 0 },
+        flows: { paths: [QA3_FLOW] },
+        connectors: [telegram()],
+      } as never,
     });
     const daemon = new RunnerDaemon({ config, env: { TG_TOKEN: '1:abc' } });
     await expect(daemon.start()).rejects.toThrow(

@@ -116,7 +116,12 @@ describe('Telegram through the daemon, memory mode (in-process queue)', () => {
     });
     tg.script({
       status: 429,
-      body: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } },
+      body: {
+        ok: false,
+        error_code: 429,
+        description: 'Too Many Requests: retry after 1',
+        parameters: { retry_after: 1 },
+      },
     });
     expect((await webhook(d, telegramUpdate(3001, 'hi', 5151))).status).toBe(200);
     await waitFor(() => tg.sent().length === 2, 'the retried send');
@@ -156,6 +161,7 @@ describe('Telegram through the daemon, NATS JetStream + Redis', () => {
     const n = isolated(id);
     const egress = await streamReader<EgressMessage>(nc.jetstream(), n.streams.egress);
     try {
+      expect((await webhook(a, telegramUpdate(5000, 'hi'), 'not-the-secret')).status).toBe(403);
       expect((await webhook(a, telegramUpdate(5001, 'hi'))).status).toBe(200);
       await waitFor(() => tg.sent().length === 1, 'the first reply at the fake Telegram API');
       // the provider retries on the other runner: its in-memory guard has not seen it, the Redis ledger has

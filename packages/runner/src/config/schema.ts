@@ -128,6 +128,7 @@ const connectorSchema = {
   properties: { provider: CONNECTOR_COMMON.provider },
   allOf: Object.entries(CONNECTOR_PROVIDERS).map(([provider, p]) => ({
     if: { properties: { provider: { const: provider } }, required: ['provider'] },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable
     then: {
       additionalProperties: false,
       required: p.required,

@@ -116,7 +116,8 @@ export class RunnerDaemon {
     const path = this.gatewayInstance?.webchatPath;
     if (path === undefined) return undefined;
     const { host, port } = this.address;
-    const h = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+    // a wildcard address is reached on loopback from this machine
+    const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     return `http://${h}:${port}${path}`;
   }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   type BotMessage,
   ConnectorRegistry,
@@ -135,7 +136,7 @@ export class RunnerGateway {
   private constructor(
     o: RunnerGatewayOptions,
     resolved: Awaited<ReturnType<typeof resolveGatewaySecrets>>,
-    webchatSecret: string | undefined,
+    webchatSecret: string,
   ) {
     this.cfg = o.config;
     this.log = o.log;
@@ -154,7 +155,7 @@ export class RunnerGateway {
     const wc = this.cfg.webchat;
     if (wc.enabled && resolved.webchat) {
       const b = wc.binding ?? { env: this.cfg.tenancy.env, tenant: this.cfg.tenancy.tenant ?? 'demo' };
-      const secrets = resolved.webchat.secrets.length > 0 ? resolved.webchat.secrets : [webchatSecret!];
+      const secrets = resolved.webchat.secrets.length > 0 ? resolved.webchat.secrets : [webchatSecret];
       try {
         this.directLine = createDirectLine({
           tenant: tenantCtx({
@@ -197,7 +198,6 @@ export class RunnerGateway {
       ...(o.env ? { env: o.env } : {}),
       ...(o.secretsProviders ? { providers: o.secretsProviders } : {}),
     });
-    const { randomBytes } = await import('node:crypto');
     return new RunnerGateway(o, resolved, randomBytes(24).toString('base64url'));
   }
 
@@ -364,7 +364,10 @@ export class RunnerGateway {
       return true;
     } catch (e) {
       // forgotten (idle) or held by another process
-      if ((e as { code?: string }).code === 'GT_MSG_WEBCHAT_CONVERSATION_NOT_FOUND') return false;
+      if ((e as { code?: string }).code === 'GT_MSG_WEBCHAT_CONVERSATION_NOT_FOUND') {
+        this.log.debug('webchat reply for a conversation this process does not hold', { conversation });
+        return false;
+      }
       throw e;
     }
   }
