@@ -7,10 +7,25 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (n) => join(root, 'node_modules', '.bin', n);
+process.env.DEBIAN_FRONTEND ??= 'noninteractive';
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', cwd: root }).status ?? 1;
 const step = (m) => process.stderr.write(`\n[test] ${m}\n`);
 
-step('test machine: Debian packages the suite drives (Chromium, an OCI registry, skopeo)');
+step('test machine: Debian packages the suite drives (Chromium, an OCI registry, skopeo, docker-compose)');
+// docker-compose validates docker/compose.yaml (`docker-compose config`; no engine is needed for that)
+if (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status !== 0) {
+  const apt = (args) => run('apt-get', args);
+  if (
+    process.getuid?.() !== 0 ||
+    (apt(['install', '-y', '--no-install-recommends', 'docker-compose']) !== 0 &&
+      (apt(['update']) !== 0 || apt(['install', '-y', '--no-install-recommends', 'docker-compose']) !== 0))
+  ) {
+    process.stderr.write(
+      '[test] docker-compose is missing and could not be installed (apt-get install docker-compose, as root)\n',
+    );
+    process.exit(1);
+  }
+}
 // Installed here, before any test runs, so no test spends its time budget in apt-get.
 for (const script of [['scripts/ensure-chromium.mjs'], ['scripts/oci-registry.mjs', 'install']]) {
   if (run(process.execPath, script) !== 0) {
