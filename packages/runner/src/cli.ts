@@ -6,7 +6,7 @@ import { FlowError, type FlowIR, loadFlowFile } from '@greentic/flow';
 import { PackError } from '@greentic/pack';
 import { MemorySessionStore } from '@greentic/session';
 import { MemoryStateStore } from '@greentic/state';
-import { type GreenticTracer, isTelemetryError } from '@greentic/telemetry';
+import type { GreenticTracer } from '@greentic/telemetry';
 import { Command, CommanderError } from 'commander';
 import { registerServe } from './daemon/cli-serve.js';
 import { FlowEngine, type TurnResult } from './engine/engine.js';
@@ -16,7 +16,7 @@ import { registerLoad } from './packs/cli-load.js';
 import { type PackEngine, packEngine } from './packs/run.js';
 import { resolvePackSettings } from './packs/settings.js';
 import { createPlatform, type RunnerPlatform } from './platform/platform.js';
-import { type RunnerTelemetry, startRunnerTelemetry } from './platform/telemetry.js';
+import { type RunnerTelemetry, startRunnerTelemetryOrFail } from './platform/telemetry.js';
 
 export interface CliIO {
   stdout: (s: string) => void;
@@ -86,22 +86,11 @@ function parseInput(raw: string): unknown {
  * conversation (or the --json document).
  */
 async function cliTelemetry(io: CliIO): Promise<RunnerTelemetry> {
-  try {
-    return await startRunnerTelemetry({
-      env: io.env ?? process.env,
-      logDestination: { write: (line: string) => io.stderr(line) },
-      defaultLogLevel: 'warn',
-    });
-  } catch (e) {
-    if (isTelemetryError(e))
-      throw new RunnerError(
-        'GT_RUNNER_CONFIG',
-        `telemetry: ${e.message}`,
-        { setting: e.setting },
-        { cause: e },
-      );
-    throw e;
-  }
+  return startRunnerTelemetryOrFail({
+    env: io.env ?? process.env,
+    logDestination: { write: (line: string) => io.stderr(line) },
+    defaultLogLevel: 'warn',
+  });
 }
 
 /**

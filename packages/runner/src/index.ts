@@ -57,6 +57,10 @@ export {
   ENV_OVERRIDES,
   type LoadConfigOptions,
   loadRunnerConfig,
+  type OAuthConfig,
+  type OAuthPresetName,
+  type OAuthProviderSpec,
+  type PacksConfig,
   parseSecretRef,
   type RunnerConfig,
   type RunnerConfigInput,
@@ -69,13 +73,28 @@ export { connectNats, connectRedis } from './daemon/connect.js';
 export {
   consumerOf,
   type DaemonStatus,
+  type PackRow,
   RunnerDaemon,
   type RunnerDaemonOptions,
   topologyOf,
 } from './daemon/daemon.js';
-export type { LoadedFlow } from './daemon/flows.js';
+export { DaemonFlowSource, FLOW_PATHS_VERSION, type FlowSet, type LoadedFlow } from './daemon/flows.js';
 export { adminGate, isLoopback } from './daemon/http.js';
-export { jsonLogger, type Logger } from './daemon/log.js';
+export {
+  DAEMON_LOG_FORMAT,
+  jsonLogger,
+  type Logger,
+  loggerOverPino,
+  type PinoLike,
+  pinoLinesTo,
+} from './daemon/log.js';
+export {
+  createDaemonOAuth,
+  type DaemonOAuth,
+  type DaemonOAuthOptions,
+  oauthCallbackUrl,
+  ResumeRoutes,
+} from './daemon/oauth.js';
 export {
   defaultStoreFactory,
   memoryStores,
@@ -119,11 +138,14 @@ export {
   type ResolvedGatewaySecrets,
   type ResolveSecretsOptions,
   resolveGatewaySecrets,
+  type SecretRefResolver,
+  secretRefResolver,
 } from './gateway/secrets.js';
 export { type RunnerHostServicesOptions, runnerHostServices } from './host-services.js';
 export { envelopeFromInput, type InputDefaults } from './input.js';
 export { componentSource, PackComponentRegistry } from './packs/components.js';
 export {
+  type InstallStoredOptions,
   type InstallStoredResult,
   installStoredPacks,
   type LoadPackOptions,
@@ -146,6 +168,7 @@ export {
   type PackSettings,
   type PackSettingsInput,
   PRODUCTION_ENVS,
+  packSettingsOf,
   resolvePackSettings,
 } from './packs/settings.js';
 export {
@@ -177,6 +200,7 @@ export {
   type RunnerTelemetryOptions,
   readAllowListFile,
   startRunnerTelemetry,
+  startRunnerTelemetryOrFail,
   TELEMETRY_TRIGGER_VARS,
   telemetryRequested,
 } from './platform/index.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
-import { parseSecretUri } from '@greentic/secrets';
+import { parseSecretUri, segmentProblem } from '@greentic/secrets';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import AjvModule from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
@@ -38,6 +38,64 @@ export const CONNECTOR_SECRET_FIELDS: Record<ConnectorProvider, { single: string
   teams: { single: ['appPassword'], list: [] },
   whatsapp: { single: ['accessToken'], list: ['appSecrets', 'verifyTokens'] },
 };
+
+/**
+ * The `packs:` section: where the daemon's pack store is and which keys it trusts. Present (even empty) it turns
+ * packs on; without it, packs are used only when no `flows.paths` is given (docs/runner.md#packs-and-hot-reload).
+ */
+export interface PacksConfig {
+  /** The pack store (default `$GREENTIC_HOME/packs`); relative to the config file. */
+  store?: string;
+  /** Trusted public keys (PEM files or directories), relative to the config file. */
+  trust?: string[];
+  /** Versions of a tenant's pack kept in memory, the current one included (default 3). */
+  keepVersions?: number;
+}
+
+/** The presets of `@greentic/oauth` (`OAuthPreset`). */
+export type OAuthPresetName = 'google' | 'microsoft' | 'oidc' | 'oauth2';
+
+/**
+ * One identity provider of `oauth.providers`: a `@greentic/oauth` `OAuthProviderConfig` whose `clientSecret` is a
+ * {@link SecretRef} (resolved once at startup, like connector secrets) and whose `clientSecretUri` is a `secrets://`
+ * URI the broker reads from the runner's encrypted secrets store whenever it needs it (rotation without a restart).
+ */
+export interface OAuthProviderSpec {
+  id: string;
+  preset?: OAuthPresetName;
+  displayName?: string;
+  clientId: string;
+  clientSecret?: SecretRef;
+  clientSecretUri?: string;
+  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'none';
+  issuer?: string;
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  jwksUri?: string;
+  userinfoEndpoint?: string;
+  scopes?: string[];
+  clientCredentialsScopes?: string[];
+  authorizeParams?: Record<string, string>;
+  directory?: string;
+}
+
+/** The `oauth:` section: the OAuth broker, the `oauth` flow node and the `/oauth/*` routes of the daemon. */
+export interface OAuthConfig {
+  providers: OAuthProviderSpec[];
+  /** HMAC key of states and token handles (≥ 32 bytes): a reference, or a list of them (the first signs). */
+  signingKey: SecretRef | SecretRef[];
+  /** The public origin of this runner: the redirect URI given to providers is `<publicUrl>/oauth/callback`. */
+  publicUrl: string;
+  /** More redirect URIs the broker accepts (exact match). */
+  redirectUris: string[];
+  /** Where started consents wait for their callback: `memory` (this process) or `secrets` (the encrypted store). */
+  consentStore: 'memory' | 'secrets';
+  stateTtlMs?: number;
+  handleTtlMs?: number;
+  httpTimeoutMs?: number;
+  /** Plain `http:` provider endpoints on hosts other than loopback (never in production). */
+  allowInsecureHttp?: boolean;
+}
 
 /** The runner daemon's configuration, every default filled in. See docs/config.md#runner-daemon. */
 export interface RunnerConfig {
@@ -120,6 +178,10 @@ export interface RunnerConfig {
     /** The encrypted file store (`greentic-secrets`) read for `secrets://` references. */
     file: { dir?: string; masterKeyFile?: string };
   };
+  /** Packs from the pack store (the section's presence turns them on). */
+  packs?: PacksConfig;
+  /** OAuth: the broker, the `oauth` node and the `/oauth/*` routes (absent: no OAuth). */
+  oauth?: OAuthConfig;
   /** Where the configuration came from (the file, when there is one), for messages. */
   source?: string;
 }
@@ -127,7 +189,10 @@ export interface RunnerConfig {
 type DeepPartial<T> = {
   [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
 };
-export type RunnerConfigInput = DeepPartial<Omit<RunnerConfig, 'source'>> & { packs?: unknown };
+export type RunnerConfigInput = DeepPartial<Omit<RunnerConfig, 'source' | 'packs' | 'oauth'>> & {
+  packs?: PacksConfig | null;
+  oauth?: Partial<OAuthConfig>;
+};
 
 const HOUR = 60 * 60 * 1000;
 
@@ -216,6 +281,7 @@ export const ENV_OVERRIDES: readonly { name: string; path: string; kind: EnvKind
   { name: 'GREENTIC_RUNNER_WEBCHAT', path: 'webchat.enabled', kind: 'bool' },
   { name: 'GREENTIC_RUNNER_SECRETS_DIR', path: 'secrets.file.dir', kind: 'path' },
   { name: 'GREENTIC_RUNNER_ALLOW_LITERAL_SECRETS', path: 'secrets.allowLiterals', kind: 'bool' },
+  { name: 'GREENTIC_RUNNER_PACK_STORE', path: 'packs.store', kind: 'path' },
 ];
 
 let cachedValidator: ValidateFunction | undefined;
@@ -283,6 +349,15 @@ export function loadRunnerConfig(file: string | undefined, options: LoadConfigOp
         typeof p === 'string' && !isAbsolute(p) ? resolve(dirname(abs), p) : p,
       );
     }
+    // the pack store and trusted keys too (checked after the environment and the flags are applied)
+    if (isRecord(input.packs)) {
+      const packs = input.packs;
+      const rel = (p: unknown) =>
+        typeof p === 'string' && p !== '' && !isAbsolute(p) ? resolve(dirname(abs), p) : p;
+      if (packs.store !== undefined) packs.store = rel(packs.store);
+      if (typeof packs.trust === 'string') packs.trust = rel(packs.trust);
+      else if (Array.isArray(packs.trust)) packs.trust = packs.trust.map(rel);
+    }
     const secretsFile = isRecord(input.secrets) ? input.secrets.file : undefined;
     if (isRecord(secretsFile)) {
       for (const k of ['dir', 'masterKeyFile']) {
@@ -294,8 +369,16 @@ export function loadRunnerConfig(file: string | undefined, options: LoadConfigOp
   applyEnv(input, options.env ?? process.env, origin);
   if (options.overrides) mergeInto(input, options.overrides as Record<string, unknown>);
   check(input, origin);
+  const packs = 'packs' in input ? packsSection(input.packs, origin) : undefined;
+  delete input.packs;
   const cfg = mergeInto(structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>, input);
-  const out = cfg as unknown as RunnerConfig & { packs?: unknown };
+  const out = cfg as unknown as RunnerConfig;
+  if (packs !== undefined) out.packs = packs;
+  if (out.oauth) {
+    out.oauth.redirectUris ??= [];
+    out.oauth.consentStore ??= 'memory';
+    out.oauth.publicUrl = out.oauth.publicUrl.replace(/\/+$/, '');
+  }
   // derived defaults
   const userNats = isRecord(input.nats) ? input.nats : {};
   if (userNats.dlqSubject === undefined) out.nats.dlqSubject = `${out.nats.subjectPrefix}.dlq`;
@@ -406,7 +489,9 @@ function mergeInto(
 
 function check(input: Record<string, unknown>, origin: Origin) {
   const validate = validator();
-  if (validate(input)) return;
+  // `packs:` is checked by packsSection, whose messages name the field the way `greentic-runner load` always did
+  const { packs: _packs, ...rest } = input;
+  if (validate(rest)) return;
   let errors = [...(validate.errors ?? [])];
   // "must match then schema" only repeats the problem the `then` branch reports itself (per-provider connector fields)
   if (errors.some((e) => e.keyword !== 'if')) errors = errors.filter((e) => e.keyword !== 'if');
@@ -466,7 +551,7 @@ function propertiesAt(schemaPath: string): Record<string, unknown> | undefined {
 }
 
 /** Rules that span fields (the schema checks each field alone). */
-function crossCheck(cfg: RunnerConfig & { packs?: unknown }, origin: Origin) {
+function crossCheck(cfg: RunnerConfig, origin: Origin) {
   const fail = (pointer: string, message: string): never => {
     const field = pointer.split('/').slice(1).join('.');
     const envName = origin.env.get(pointer);
@@ -505,6 +590,102 @@ function crossCheck(cfg: RunnerConfig & { packs?: unknown }, origin: Origin) {
   if (cfg.admin.token !== undefined && /^\s|\s$/.test(cfg.admin.token))
     fail('/admin/token', 'must not start or end with whitespace');
   checkGateway(cfg, fail);
+  if (cfg.oauth) checkOAuth(cfg.oauth, fail);
+}
+
+/**
+ * The `packs:` section (`store`, `trust`, `keepVersions`), paths already made absolute. `null` (an empty `packs:`)
+ * is the section with every default.
+ */
+function packsSection(raw: unknown, origin: Origin): PacksConfig {
+  if (raw === undefined || raw === null) return {};
+  const fail = (field: string, what: string) => {
+    const pointer = field === '' ? '/packs' : `/packs/${field}`;
+    const envName = origin.env.get(pointer);
+    const where = envName
+      ? `${envName} (packs.${field})`
+      : origin.file
+        ? `${origin.file}${lineSuffix(origin, pointer)}: packs.${field}`
+        : `packs.${field}`;
+    return new RunnerError('GT_RUNNER_CONFIG', `${where}: ${what}`, {
+      field: `packs.${field}`.replace(/\.$/, ''),
+      ...(origin.file ? { file: origin.file } : {}),
+    });
+  };
+  if (!isRecord(raw)) throw fail('', 'must be a mapping with store, trust and keepVersions');
+  const out: PacksConfig = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === 'store') {
+      if (typeof value !== 'string' || value === '') throw fail('store', 'must be a directory path');
+      out.store = resolve(value);
+    } else if (key === 'trust') {
+      const list = typeof value === 'string' ? [value] : value;
+      if (!Array.isArray(list) || list.some((t) => typeof t !== 'string' || t === ''))
+        throw fail('trust', 'must be a path (PEM public key or directory of them) or a list of paths');
+      out.trust = (list as string[]).map((t) => resolve(t));
+    } else if (key === 'keepVersions') {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+        throw fail('keepVersions', `must be a whole number ≥ 1 (got ${JSON.stringify(value)})`);
+      out.keepVersions = value;
+    } else {
+      throw fail(key, 'unknown field (known here: store, trust, keepVersions)');
+    }
+  }
+  return out;
+}
+
+/** The OAuth section's rules that span fields (the schema checks each field alone). */
+function checkOAuth(o: OAuthConfig, fail: (pointer: string, message: string) => never) {
+  const seen = new Map<string, number>();
+  o.providers.forEach((p, i) => {
+    const at = `/oauth/providers/${i}`;
+    const idProblem = segmentProblem(p.id);
+    if (idProblem) fail(`${at}/id`, `${idProblem} (it names the provider's secrets)`);
+    const first = seen.get(p.id);
+    if (first !== undefined)
+      fail(`${at}/id`, `provider "${p.id}" is configured twice (also oauth.providers.${first})`);
+    seen.set(p.id, i);
+    const preset = p.preset ?? (p.issuer !== undefined ? 'oidc' : 'oauth2');
+    if (preset === 'oidc' && p.issuer === undefined)
+      fail(
+        `${at}/issuer`,
+        'an oidc provider needs issuer (discovery reads <issuer>/.well-known/openid-configuration)',
+      );
+    if (preset === 'oauth2' && (p.authorizationEndpoint === undefined || p.tokenEndpoint === undefined))
+      fail(
+        `${at}/${p.authorizationEndpoint === undefined ? 'authorizationEndpoint' : 'tokenEndpoint'}`,
+        'an oauth2 provider needs authorizationEndpoint and tokenEndpoint (or set issuer to use discovery)',
+      );
+    if (p.clientSecret !== undefined && p.clientSecretUri !== undefined)
+      fail(
+        `${at}/clientSecretUri`,
+        'give clientSecret (a reference resolved at startup) or clientSecretUri, not both',
+      );
+    if (p.clientSecretUri !== undefined && parseSecretRef(p.clientSecretUri).kind !== 'uri')
+      fail(
+        `${at}/clientSecretUri`,
+        'must be a secrets://env/tenant/team/category/name URI (read from the encrypted secrets store); for an environment variable use clientSecret: env:NAME',
+      );
+    const hasSecret = p.clientSecret !== undefined || p.clientSecretUri !== undefined;
+    if ((p.tokenEndpointAuthMethod ?? (hasSecret ? 'client_secret_basic' : 'none')) !== 'none' && !hasSecret)
+      fail(
+        `${at}/clientSecret`,
+        `tokenEndpointAuthMethod ${p.tokenEndpointAuthMethod} needs clientSecret or clientSecretUri`,
+      );
+  });
+  for (const [pointer, url] of [
+    ['/oauth/publicUrl', o.publicUrl] as const,
+    ...o.redirectUris.map((u, j) => [`/oauth/redirectUris/${j}`, u] as const),
+  ]) {
+    let u: URL | undefined;
+    try {
+      u = new URL(url);
+    } catch {
+      fail(pointer, `${JSON.stringify(url)} is not an absolute URL`);
+    }
+    if (u!.search || u!.hash || u!.username || u!.password)
+      fail(pointer, 'must not have a query, a #fragment or credentials');
+  }
 }
 
 /** What a secret reference is; the value of a literal is never put in a message. */
@@ -534,7 +715,7 @@ export function parseSecretRef(
 
 /** Every secret reference of the configuration with its JSON pointer (connectors, then WebChat). */
 export function secretRefsOf(
-  cfg: Pick<RunnerConfig, 'connectors' | 'webchat'>,
+  cfg: Pick<RunnerConfig, 'connectors' | 'webchat' | 'oauth'>,
 ): { pointer: string; ref: string }[] {
   const out: { pointer: string; ref: string }[] = [];
   cfg.connectors.forEach((c, i) => {
@@ -555,6 +736,15 @@ export function secretRefsOf(
     });
     if (cfg.webchat.signingKey !== undefined)
       out.push({ pointer: '/webchat/signingKey', ref: cfg.webchat.signingKey });
+  }
+  if (cfg.oauth) {
+    cfg.oauth.providers.forEach((p, i) => {
+      if (p.clientSecret !== undefined)
+        out.push({ pointer: `/oauth/providers/${i}/clientSecret`, ref: p.clientSecret });
+    });
+    const keys = cfg.oauth.signingKey;
+    if (typeof keys === 'string') out.push({ pointer: '/oauth/signingKey', ref: keys });
+    else keys.forEach((ref, j) => void out.push({ pointer: `/oauth/signingKey/${j}`, ref }));
   }
   return out;
 }
@@ -600,16 +790,8 @@ function checkGateway(cfg: RunnerConfig, fail: (pointer: string, message: string
   }
 }
 
-/** `redis://user:secret@host` → `redis://user:***@host`: URLs in messages and logs never show a password. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
-  }
-}
+/** URLs in messages and logs never show a password (`redis://user:***@host`): the shared helper of @greentic/redis. */
+export { redactUrl } from '@greentic/redis';
 
 /** A short name for messages: the file name of the configuration, or "defaults". */
 export function configLabel(cfg: RunnerConfig): string {

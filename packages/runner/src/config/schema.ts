@@ -137,6 +137,55 @@ const connectorSchema = {
   })),
 };
 
+const stringList = (description: string) => ({
+  type: 'array',
+  items: { type: 'string', minLength: 1 },
+  description,
+});
+
+/** One provider of `oauth.providers`: `@greentic/oauth`'s `OAuthProviderConfig`, its client secret as a reference. */
+const oauthProviderSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'clientId'],
+  properties: {
+    id: {
+      type: 'string',
+      pattern: '^[a-z0-9._-]+$',
+      description: 'the id flows use (`oauth: {provider: <id>}`): lowercase letters, digits, ".", "_", "-"',
+    },
+    preset: {
+      enum: ['google', 'microsoft', 'oidc', 'oauth2'],
+      description: 'default oidc with an issuer, else oauth2',
+    },
+    displayName: str('shown on the consent card ("Sign in with …")'),
+    clientId: str('the client id registered at the provider'),
+    clientSecret: secretRef('the client secret, resolved once at startup'),
+    clientSecretUri: {
+      type: 'string',
+      pattern: '^secrets://',
+      description:
+        'a secrets:// URI the broker reads from the encrypted secrets store whenever it needs the secret',
+    },
+    tokenEndpointAuthMethod: { enum: ['client_secret_basic', 'client_secret_post', 'none'] },
+    issuer: httpUrl('oidc: the issuer to discover'),
+    authorizationEndpoint: httpUrl('authorization endpoint (oauth2, or an override)'),
+    tokenEndpoint: httpUrl('token endpoint (oauth2, or an override)'),
+    jwksUri: httpUrl('JWKS of the ID tokens'),
+    userinfoEndpoint: httpUrl('userinfo endpoint'),
+    scopes: stringList('scopes asked for when a flow names none'),
+    clientCredentialsScopes: stringList('scopes of the client-credentials grant'),
+    authorizeParams: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'extra authorization request parameters',
+    },
+    directory: str(
+      'microsoft: the Entra ID tenant (common, organizations, consumers, or a tenant id/domain)',
+    ),
+  },
+};
+
 export const RUNNER_CONFIG_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://greentic.ai/schemas/runner-config.json',
@@ -291,7 +340,47 @@ export const RUNNER_CONFIG_SCHEMA = {
       },
     },
     packs: {
-      description: 'reserved for packs (not read yet; the daemon loads flows)',
+      type: ['object', 'null'],
+      additionalProperties: false,
+      description:
+        'the pack store; present (even empty) it turns packs on. The loader checks this section itself (same rules)',
+      properties: {
+        store: str('the pack store directory (relative to this file); default $GREENTIC_HOME/packs'),
+        trust: {
+          type: ['string', 'array'],
+          minLength: 1,
+          items: { type: 'string', minLength: 1 },
+          description: 'trusted public keys: a PEM file or directory, or a list of them',
+        },
+        keepVersions: {
+          type: 'integer',
+          minimum: 1,
+          description: "versions of a tenant's pack kept in memory (the current one included)",
+        },
+      },
+    },
+    oauth: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['providers', 'signingKey', 'publicUrl'],
+      description: 'OAuth: the broker, the oauth flow node and the /oauth/* routes',
+      properties: {
+        providers: { type: 'array', minItems: 1, items: oauthProviderSchema },
+        signingKey: secretRefs('HMAC key of states and token handles, ≥ 32 bytes'),
+        publicUrl: httpUrl('public origin of this runner: the redirect URI is <publicUrl>/oauth/callback'),
+        redirectUris: { type: 'array', items: httpUrl('another redirect URI the broker accepts') },
+        consentStore: {
+          enum: ['memory', 'secrets'],
+          description: 'where started consents wait: this process (memory) or the encrypted secrets store',
+        },
+        stateTtlMs: ms('lifetime of a consent link', 1000),
+        handleTtlMs: ms('lifetime of a token handle', 1000),
+        httpTimeoutMs: ms('timeout of each call to a provider', 1),
+        allowInsecureHttp: {
+          type: 'boolean',
+          description: 'plain http provider endpoints on hosts other than loopback (never in production)',
+        },
+      },
     },
     connectors: {
       type: 'array',

@@ -1,3 +1,4 @@
+import { redactUrl } from '@greentic/redis';
 import type { Command } from 'commander';
 import type { CliIO } from '../cli.js';
 import {
@@ -5,12 +6,12 @@ import {
   parseSecretRef,
   type RunnerConfig,
   type RunnerConfigInput,
-  redactUrl,
   secretRefsOf,
 } from '../config/config.js';
 import { RunnerError } from '../errors.js';
+import { startRunnerTelemetryOrFail } from '../platform/telemetry.js';
 import { RunnerDaemon } from './daemon.js';
-import { jsonLogger } from './log.js';
+import { DAEMON_LOG_FORMAT, loggerOverPino } from './log.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -28,7 +29,7 @@ export function registerServe(program: Command, io: CliIO): void {
     .option('--print-config', 'print the effective configuration as JSON (secrets hidden) and exit')
     .addHelpText(
       'after',
-      `\nDefaults need nothing installed: memory stores, no NATS, HTTP on 127.0.0.1:8080. GREENTIC_RUNNER_* variables override the file (docs/config.md).\n\nExamples:\n  greentic-runner serve --flow examples/qa-demo/flows\n  greentic-runner serve --config runner.yaml\n  GREENTIC_RUNNER_STORES=redis GREENTIC_RUNNER_NATS=on greentic-runner serve --config runner.yaml\n\nEndpoints: GET /healthz, GET /readyz, GET /admin/flows, GET /admin/stats, POST /admin/reload; with connectors: POST /webhooks/{provider}/{id}; with webchat.enabled: GET /webchat/ (the page) and /v3/directline/*.\nSignals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the flows.\nExit codes: 0 stopped cleanly, 1 startup failed (bad config, unreachable Redis/NATS, bad flow) or turns were cut off, 2 bad usage.`,
+      `\nDefaults need nothing installed: memory stores, no NATS, HTTP on 127.0.0.1:8080. GREENTIC_RUNNER_* variables override the file (docs/config.md).\n\nFlows: flows.paths (--flow), and packs from the pack store (greentic-runner load) with a packs: section or when no flows.paths is given: a tenant's own pack wins, then flows.paths, then the default pack. POST /admin/reload (or SIGHUP) installs new pack versions: new conversations start on them, conversations in progress finish on the version they started on.\n\nTelemetry: spans are exported when OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_TRACES_EXPORTER is set; log lines are JSON on stderr with PII redacted (PII_REDACTION_MODE).\n\nExamples:\n  greentic-runner serve --flow examples/qa-demo/flows\n  greentic-runner load --pack dist/weather.gtpack && greentic-runner serve\n  greentic-runner serve --config runner.yaml\n  GREENTIC_RUNNER_STORES=redis GREENTIC_RUNNER_NATS=on greentic-runner serve --config runner.yaml\n\nEndpoints: GET /healthz, GET /readyz, GET /admin/flows, GET /admin/packs, GET /admin/stats, POST /admin/reload; with connectors: POST /webhooks/{provider}/{id}; with webchat.enabled: GET /webchat/ (the page) and /v3/directline/*; with oauth: GET /oauth/callback, GET /.well-known/greentic-oauth, POST /oauth/start (admin token).\nSignals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the flows and packs.\nExit codes: 0 stopped cleanly, 1 startup failed (bad config, unreachable Redis/NATS, bad flow, no pack or flow to run) or turns were cut off, 2 bad usage.`,
     )
     .action(async (o) => {
       const overrides: RunnerConfigInput = {};
@@ -42,7 +43,8 @@ export function registerServe(program: Command, io: CliIO): void {
           ...(port !== undefined ? { port } : {}),
         };
       }
-      const config = loadRunnerConfig(o.config, { overrides });
+      const env = io.env ?? process.env;
+      const config = loadRunnerConfig(o.config, { env, overrides });
       if (o.printConfig) {
         const shown = structuredClone(config);
         if (shown.admin.token) shown.admin.token = '***';
@@ -52,8 +54,15 @@ export function registerServe(program: Command, io: CliIO): void {
         io.stdout(`${JSON.stringify(shown, null, 2)}\n`);
         return;
       }
-      const log = jsonLogger(io.stderr, config.log.level);
-      const daemon = new RunnerDaemon({ config, log });
+      // one JSON line format on stderr, PII redacted, trace ids of the active span: the platform's logger
+      const telemetry = await startRunnerTelemetryOrFail({
+        env,
+        logLevel: config.log.level,
+        pino: DAEMON_LOG_FORMAT,
+        logDestination: { write: (line: string) => io.stderr(line) },
+      });
+      const log = loggerOverPino(telemetry.logger);
+      const daemon = new RunnerDaemon({ config, log, telemetry, env });
       let signalled: NodeJS.Signals | undefined;
       const onStop = (sig: NodeJS.Signals) => {
         if (signalled) {

@@ -1,6 +1,6 @@
+import { redactUrl } from '@greentic/redis';
 import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
-import { redactUrl } from '../config/config.js';
 import { RunnerError } from '../errors.js';
 
 /**

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { traceRequests } from './trace.js';
 
 /** What the HTTP endpoints read from the daemon. */
 export interface DaemonView {
@@ -11,8 +12,13 @@ export interface DaemonView {
   };
   readiness(): { ready: boolean; checks: Record<string, boolean | string> };
   flows(): unknown;
+  /** The packs the runner has loaded (`GET /admin/packs`). */
+  packsView?(): unknown;
   stats(): unknown;
-  reload(): Promise<{ ok: true; flows: string[]; last_reload: string } | { ok: false; error: unknown }>;
+  reload(): Promise<
+    | { ok: true; flows: string[]; last_reload: string; [more: string]: unknown }
+    | { ok: false; error: unknown; [more: string]: unknown }
+  >;
 }
 
 /** True for 127.0.0.0/8 and ::1, also when written as IPv4-mapped IPv6 (`::ffff:127.0.0.1`). */
@@ -51,6 +57,8 @@ export function adminGate(token: string | undefined) {
 export function buildHttpServer(view: DaemonView, opts: { adminToken?: string }): FastifyInstance {
   const app = Fastify({ logger: false, trustProxy: false, forceCloseConnections: true });
   const gate = adminGate(opts.adminToken);
+  // before any route: webhooks and WebChat posts carry their caller's trace context into the turns they queue
+  traceRequests(app);
 
   app.get('/healthz', async () => view.health());
   app.get('/readyz', async (_req, reply) => {
@@ -68,6 +76,7 @@ export function buildHttpServer(view: DaemonView, opts: { adminToken?: string })
         }
       });
       admin.get('/flows', async () => view.flows());
+      admin.get('/packs', async () => view.packsView?.() ?? { enabled: false, packs: [] });
       admin.get('/stats', async () => view.stats());
       admin.post('/reload', async (_req, reply) => {
         const r = await view.reload();

@@ -17,6 +17,7 @@ import {
   WEBCHAT_CHANNEL,
 } from '@greentic/messaging';
 import type { SecretsProvider } from '@greentic/secrets';
+import { type Context, traceparentOf } from '@greentic/telemetry';
 import { type ChannelMessageEnvelope, tenantCtx } from '@greentic/types';
 import type { FastifyInstance } from 'fastify';
 import { type ConsumerMessages, DeliverPolicy, type JetStreamClient, type JetStreamManager } from 'nats';
@@ -27,7 +28,8 @@ import { egressFilter, egressSubject } from '../bus/subjects.js';
 import type { RunnerConfig } from '../config/config.js';
 import type { Logger } from '../daemon/log.js';
 import type { RunnerStores } from '../daemon/stores.js';
-import type { OutboundMessage, TurnResult } from '../engine/engine.js';
+import { requestTraceContext } from '../daemon/trace.js';
+import type { HandleMessageOptions, OutboundMessage, TurnResult } from '../engine/engine.js';
 import { RunnerError } from '../errors.js';
 import { type EgressOutcome, EgressWorker } from './egress-worker.js';
 import { MemoryTurnQueue, type QueuedMessage } from './queue.js';
@@ -45,8 +47,8 @@ export interface RunnerGatewayOptions {
 /** What the daemon hands the gateway once its stores, flows and (with NATS) bus are up. */
 export interface GatewayRuntime {
   stores: RunnerStores;
-  /** Runs one turn on the daemon's current engine (memory mode). */
-  handle(msg: ChannelMessageEnvelope): Promise<TurnResult>;
+  /** Runs one turn on the daemon's current engine (memory mode); `parent`: the queueing request's trace context. */
+  handle(msg: ChannelMessageEnvelope, opts?: Pick<HandleMessageOptions, 'parent'>): Promise<TurnResult>;
   /** With NATS: where messages are queued and replies read from. */
   bus?: {
     js: JetStreamClient;
@@ -246,23 +248,44 @@ export class RunnerGateway {
   private async ingest(envelopes: ChannelMessageEnvelope[], info: Pick<MessageInfo, 'providerMessageIds'>) {
     if (!this.accepting)
       throw new RunnerError('GT_RUNNER_BUS', 'the runner is not accepting messages (starting or stopping)');
+    await this.enqueue(envelopes, {
+      providerMessageIds: info.providerMessageIds,
+      parent: requestTraceContext(),
+    });
+  }
+
+  /**
+   * Queues messages the way webhooks do — memory mode: the in-process queue (their turns run in their
+   * conversation's lane and the replies go out through the outbox sender or WebChat); NATS mode: `publishIngress`.
+   * What the daemon uses for messages that do not come from a webhook (an OAuth consent resuming a conversation).
+   * `parent` is the trace context the turn continues (default: the active request's).
+   */
+  async enqueue(
+    envelopes: ChannelMessageEnvelope[],
+    opts: { providerMessageIds?: (string | undefined)[]; parent?: Context } = {},
+  ): Promise<void> {
+    const ids = opts.providerMessageIds ?? [];
+    const parent = opts.parent ?? requestTraceContext();
     if (this.queue) {
       const now = Date.now();
       this.queue.push(
         envelopes.map((envelope, i) => ({
           envelope,
           enqueuedAt: now,
-          ...(info.providerMessageIds[i] !== undefined
-            ? { providerMessageId: info.providerMessageIds[i] }
-            : {}),
+          ...(ids[i] !== undefined ? { providerMessageId: ids[i] } : {}),
+          ...(parent !== undefined ? { parent } : {}),
         })),
       );
       return;
     }
     if (this.publisher) {
+      const traceparent = parent === undefined ? undefined : traceparentOf(parent);
       for (const [i, envelope] of envelopes.entries()) {
-        const pmid = info.providerMessageIds[i];
-        await this.publisher.publishIngress(envelope, pmid !== undefined ? { providerMessageId: pmid } : {});
+        const pmid = ids[i];
+        await this.publisher.publishIngress(envelope, {
+          ...(pmid !== undefined ? { providerMessageId: pmid } : {}),
+          ...(traceparent !== undefined ? { traceparent } : {}),
+        });
       }
       return;
     }
@@ -341,7 +364,7 @@ export class RunnerGateway {
 
   /** Memory mode: one queued message's turn, then its replies. A throw retries it (the engine replays a saved turn). */
   private async runQueued(item: QueuedMessage, rt: GatewayRuntime) {
-    const r = await rt.handle(item.envelope);
+    const r = await rt.handle(item.envelope, item.parent !== undefined ? { parent: item.parent } : {});
     if (r.status === 'error' && !r.duplicate)
       this.log.warn('turn failed', { id: item.envelope.id, code: r.error?.code, error: r.error?.message });
     if (r.replies.length > 0) await this.deliverTurn(item.envelope, r.replies);

@@ -1,3 +1,4 @@
+import type { Context } from '@greentic/telemetry';
 import type { ChannelMessageEnvelope } from '@greentic/types';
 import { conversationKey } from '../bus/subjects.js';
 import type { Logger } from '../daemon/log.js';
@@ -9,6 +10,8 @@ export interface QueuedMessage {
   /** The provider's id (Telegram update_id, …), for logs. */
   providerMessageId?: string;
   enqueuedAt: number;
+  /** The trace context of the request that queued it: the turn's span becomes its child. */
+  parent?: Context;
 }
 
 export interface MemoryQueueOptions {

@@ -31,15 +31,15 @@ export interface ResolveSecretsOptions {
 
 const fieldName = (pointer: string) => pointer.split('/').slice(1).join('.');
 
+/** Resolves one secret reference of the configuration; errors name the field (a JSON pointer) and the reference. */
+export type SecretRefResolver = (ref: SecretRef, pointer: string) => Promise<string>;
+
 /**
- * Resolves the secret references of `connectors:` and `webchat:` (local sources only: environment variables and the
- * encrypted file store), so that a missing secret ends startup before the server listens. Errors name the field
- * and the reference, never a value.
+ * The resolver of the configuration's secret references (`env:NAME`, `secrets://…`, literals where allowed): local
+ * sources only — environment variables, then the providers (default: the environment provider and the encrypted
+ * file store of `secrets.file`). Errors name the field and the reference, never a value.
  */
-export async function resolveGatewaySecrets(
-  cfg: RunnerConfig,
-  options: ResolveSecretsOptions = {},
-): Promise<ResolvedGatewaySecrets> {
+export function secretRefResolver(cfg: RunnerConfig, options: ResolveSecretsOptions = {}): SecretRefResolver {
   const env = options.env ?? process.env;
   let resolver: SecretsResolver | undefined;
   const chain = async () => {
@@ -47,7 +47,7 @@ export async function resolveGatewaySecrets(
     return resolver;
   };
   const where = (pointer: string) => `${cfg.source ? `${cfg.source}: ` : ''}${fieldName(pointer)}`;
-  const one = async (ref: SecretRef, pointer: string): Promise<string> => {
+  return async (ref: SecretRef, pointer: string): Promise<string> => {
     const r = parseSecretRef(ref);
     if (r.kind === 'literal') return ref; // allowed: the configuration refused it otherwise
     if (r.kind === 'bad')
@@ -83,6 +83,18 @@ export async function resolveGatewaySecrets(
       );
     return record.value.revealText();
   };
+}
+
+/**
+ * Resolves the secret references of `connectors:` and `webchat:` (local sources only: environment variables and the
+ * encrypted file store), so that a missing secret ends startup before the server listens. Errors name the field
+ * and the reference, never a value.
+ */
+export async function resolveGatewaySecrets(
+  cfg: RunnerConfig,
+  options: ResolveSecretsOptions = {},
+): Promise<ResolvedGatewaySecrets> {
+  const one = secretRefResolver(cfg, options);
 
   const connectors: ConnectorConfig[] = [];
   for (const [i, c] of cfg.connectors.entries()) {

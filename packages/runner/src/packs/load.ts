@@ -145,6 +145,16 @@ export interface InstallStoredResult {
   installed: (InstallResult & { ref: StoredPackRef })[];
   /** Indexes whose pack could not be installed (the tenant keeps what the registry had). */
   failed: { tenant: string | undefined; error: Error }[];
+  /** With `onlyChanged`: indexes whose current pack is already the registry's current version (not read again). */
+  unchanged: { tenant: string | undefined; ref: StoredPackRef }[];
+}
+
+export interface InstallStoredOptions {
+  /**
+   * Skip an index whose current pack is the registry's current version already (same archive digest): its archive
+   * is not read and verified again. What a daemon's reload uses; the result lists them in `unchanged`.
+   */
+  onlyChanged?: boolean;
 }
 
 /**
@@ -156,13 +166,18 @@ export interface InstallStoredResult {
 export async function installStoredPacks(
   registry: TenantPackRegistry,
   settings: PackSettings,
+  options: InstallStoredOptions = {},
 ): Promise<InstallStoredResult> {
   const store = new PackStore(settings.storeDir);
-  const out: InstallStoredResult = { installed: [], failed: [] };
+  const out: InstallStoredResult = { installed: [], failed: [], unchanged: [] };
   for (const tenant of [undefined, ...(await store.tenants())]) {
     try {
       const ref = (await store.index(tenant))?.current;
       if (!ref) continue;
+      if (options.onlyChanged && registry.current(tenant)?.pack.archiveDigest === ref.digest) {
+        out.unchanged.push({ tenant, ref });
+        continue;
+      }
       const pack = await readStored(store, ref, tenant, settings);
       out.installed.push({ ...registry.install(tenant, pack), ref });
     } catch (err) {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { defaultGreenticHome } from '@greentic/pack';
-import { loadRunnerConfig } from '../config/config.js';
+import { loadRunnerConfig, type PacksConfig, type RunnerConfig } from '../config/config.js';
 import { RunnerError } from '../errors.js';
 
 /** How many versions of a tenant's pack the registry keeps in memory by default (the current one included). */
@@ -44,9 +44,6 @@ export interface PackSettingsInput {
   trust?: string[];
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function isProductionName(value: string | undefined): boolean {
   return value !== undefined && PRODUCTION_ENVS.includes(value.trim().toLowerCase());
 }
@@ -62,63 +59,48 @@ function hasKeyFiles(dir: string): boolean {
   }
 }
 
-/**
- * Reads the `packs:` section of a runner config file (the daemon's loader validates the rest of the file):
- *
- * ```yaml
- * packs:
- *   store: /var/lib/greentic/packs     # relative paths are relative to the config file
- *   trust: [/etc/greentic/trust]       # a path or a list of them
- *   keepVersions: 3
- * ```
- */
-function packsSection(
-  raw: unknown,
-  file: string,
-): { store?: string; trust?: string[]; keepVersions?: number } {
-  if (raw === undefined || raw === null) return {};
-  const fail = (field: string, what: string) =>
-    new RunnerError('GT_RUNNER_CONFIG', `${file}: packs.${field}: ${what}`, {
-      file,
-      field: `packs.${field}`,
-    });
-  if (!isRecord(raw)) throw fail('', 'must be a mapping with store, trust and keepVersions');
-  const base = dirname(resolve(file));
-  const path = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-  const out: { store?: string; trust?: string[]; keepVersions?: number } = {};
-  for (const [key, value] of Object.entries(raw)) {
-    if (key === 'store') {
-      if (typeof value !== 'string' || value === '') throw fail('store', 'must be a directory path');
-      out.store = path(value);
-    } else if (key === 'trust') {
-      const list = typeof value === 'string' ? [value] : value;
-      if (!Array.isArray(list) || list.some((t) => typeof t !== 'string' || t === ''))
-        throw fail('trust', 'must be a path (PEM public key or directory of them) or a list of paths');
-      out.trust = (list as string[]).map(path);
-    } else if (key === 'keepVersions') {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
-        throw fail('keepVersions', `must be a whole number ≥ 1 (got ${JSON.stringify(value)})`);
-      out.keepVersions = value;
-    } else {
-      throw fail(key, 'unknown field (known here: store, trust, keepVersions)');
-    }
-  }
-  return out;
-}
-
 /** Resolves the pack settings; fails with `GT_RUNNER_CONFIG` for a bad config file. */
 export function resolvePackSettings(input: PackSettingsInput = {}): PackSettings {
   const env = input.env ?? process.env;
+  let config: RunnerConfig | undefined;
+  if (input.configFile !== undefined) config = loadRunnerConfig(input.configFile, { env });
+  return packSettings({
+    env,
+    ...(config ? { packs: config.packs ?? {}, tenancyEnv: config.tenancy.env } : {}),
+    ...(input.configFile !== undefined ? { configLabel: input.configFile } : {}),
+    ...(input.store !== undefined ? { store: input.store } : {}),
+    ...(input.trust !== undefined ? { trust: input.trust } : {}),
+  });
+}
+
+/**
+ * The pack settings of a runner whose configuration is already loaded (the daemon): its `packs:` section and
+ * `tenancy.env`, with the same defaults and production rules as {@link resolvePackSettings}.
+ */
+export function packSettingsOf(
+  config: Pick<RunnerConfig, 'packs' | 'tenancy' | 'source'>,
+  env: Record<string, string | undefined> = process.env,
+): PackSettings {
+  return packSettings({
+    env,
+    packs: config.packs ?? {},
+    tenancyEnv: config.tenancy.env,
+    configLabel: config.source ?? 'the runner configuration',
+  });
+}
+
+function packSettings(o: {
+  env: Record<string, string | undefined>;
+  packs?: PacksConfig;
+  tenancyEnv?: string;
+  configLabel?: string;
+  store?: string;
+  trust?: string[];
+}): PackSettings {
+  const { env } = o;
   const home = defaultGreenticHome(env);
-  let fromConfig: ReturnType<typeof packsSection> = {};
-  let configEnv: string | undefined;
-  if (input.configFile !== undefined) {
-    const config = loadRunnerConfig(input.configFile, { env }) as ReturnType<typeof loadRunnerConfig> & {
-      packs?: unknown;
-    };
-    fromConfig = packsSection(config.packs, input.configFile);
-    configEnv = config.tenancy.env;
-  }
+  const fromConfig = o.packs ?? {};
+  const configEnv = o.tenancyEnv;
 
   let production = false;
   let productionReason: string | undefined;
@@ -130,13 +112,13 @@ export function resolvePackSettings(input: PackSettingsInput = {}): PackSettings
     productionReason = `GREENTIC_RUNNER_ENV=${env.GREENTIC_RUNNER_ENV}`;
   } else if (isProductionName(configEnv)) {
     production = true;
-    productionReason = `${input.configFile}: tenancy.env=${configEnv}`;
+    productionReason = `${o.configLabel}: tenancy.env=${configEnv}`;
   }
 
   let trust: string[];
   let trustSource: PackSettings['trustSource'];
-  if (input.trust && input.trust.length > 0) {
-    trust = input.trust.map((t) => resolve(t));
+  if (o.trust && o.trust.length > 0) {
+    trust = o.trust.map((t) => resolve(t));
     trustSource = 'flag';
   } else if (fromConfig.trust) {
     trust = fromConfig.trust;
@@ -151,12 +133,13 @@ export function resolvePackSettings(input: PackSettingsInput = {}): PackSettings
       throw new RunnerError(
         trustSource === 'flag' ? 'GT_RUNNER_USAGE' : 'GT_RUNNER_CONFIG',
         `trust store ${t} does not exist`,
+        trustSource === 'config' ? { field: 'packs.trust' } : {},
       );
   }
 
   return {
     home,
-    storeDir: input.store !== undefined ? resolve(input.store) : (fromConfig.store ?? join(home, 'packs')),
+    storeDir: o.store !== undefined ? resolve(o.store) : (fromConfig.store ?? join(home, 'packs')),
     trust,
     trustSource,
     production,

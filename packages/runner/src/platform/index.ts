@@ -21,6 +21,7 @@ export {
   type RunnerTelemetry,
   type RunnerTelemetryOptions,
   startRunnerTelemetry,
+  startRunnerTelemetryOrFail,
   TELEMETRY_TRIGGER_VARS,
   telemetryRequested,
 } from './telemetry.js';

@@ -3,12 +3,15 @@ import {
   type Env,
   GreenticTracer,
   initTelemetry,
+  isTelemetryError,
   type Logger,
+  type LoggerOptions,
   type Redactor,
   resolveRedactor,
   type Telemetry,
   type TelemetryOptions,
 } from '@greentic/telemetry';
+import { RunnerError } from '../errors.js';
 
 /** The service name the runner's spans and logs carry (`OTEL_SERVICE_NAME` wins). */
 export const RUNNER_SERVICE_NAME = 'greentic-runner';
@@ -40,6 +43,10 @@ export interface RunnerTelemetryOptions {
   logDestination?: { write(line: string): void };
   /** Log level when `LOG_LEVEL` is not set (default `info`). */
   defaultLogLevel?: string;
+  /** Log level, whatever `LOG_LEVEL` says (`serve`: its `log.level`). */
+  logLevel?: string;
+  /** More pino options of the logger (the line format: `formatters`, `timestamp`, `base`…). */
+  pino?: LoggerOptions['pino'];
   /** More `initTelemetry` options (an in-memory `exporter`, `processor: 'simple'` in tests…). */
   sdk?: Omit<TelemetryOptions, 'serviceName' | 'env'>;
 }
@@ -87,7 +94,12 @@ export async function startRunnerTelemetry(options: RunnerTelemetryOptions = {})
       name: serviceName,
       redaction: redactor,
       env,
-      ...(!hasLevel && options.defaultLogLevel !== undefined ? { level: options.defaultLogLevel } : {}),
+      ...(options.logLevel !== undefined
+        ? { level: options.logLevel }
+        : !hasLevel && options.defaultLogLevel !== undefined
+          ? { level: options.defaultLogLevel }
+          : {}),
+      ...(options.pino ? { pino: options.pino } : {}),
       ...(options.logDestination ? { destination: options.logDestination } : {}),
     });
   } catch (e) {
@@ -112,4 +124,25 @@ export async function startRunnerTelemetry(options: RunnerTelemetryOptions = {})
       return stopped;
     },
   };
+}
+
+/**
+ * {@link startRunnerTelemetry} for the runner's commands: a bad `OTEL_*`/`PII_*`/`LOG_LEVEL` value becomes
+ * `GT_RUNNER_CONFIG` (`telemetry: …`, the setting named), so it ends the command before anything runs (exit 1).
+ */
+export async function startRunnerTelemetryOrFail(
+  options: RunnerTelemetryOptions = {},
+): Promise<RunnerTelemetry> {
+  try {
+    return await startRunnerTelemetry(options);
+  } catch (e) {
+    if (isTelemetryError(e))
+      throw new RunnerError(
+        'GT_RUNNER_CONFIG',
+        `telemetry: ${e.message}`,
+        { setting: e.setting },
+        { cause: e },
+      );
+    throw e;
+  }
 }
