@@ -479,7 +479,9 @@ nodes:
   const corpus = resolve(fileURLToPath(import.meta.url), '../../../../../shared/conformance/flows');
   it('reports no lint error on any loadable upstream flow of the corpus', () => {
     if (!existsSync(corpus)) {
-      throw new Error(`conformance corpus not found at ${corpus}: the shared directory sits next to the repository`);
+      throw new Error(
+        `conformance corpus not found at ${corpus}: the shared directory sits next to the repository`,
+      );
     }
     let linted = 0;
     for (const name of readdirSync(corpus).filter((n) => n.endsWith('.ygtc'))) {
