@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import type { SecretRequirement } from '@greentic/component';
 import { stringify } from 'yaml';
 import { componentSemanticProblems } from './component-manifest.js';
 import type { PackProblem } from './errors.js';
@@ -16,15 +17,8 @@ import { isVersionReq } from './versions.js';
 export type PackKind = 'application' | 'provider' | 'infrastructure' | 'library';
 export const PACK_KINDS: readonly PackKind[] = ['application', 'provider', 'infrastructure', 'library'];
 
-export interface SecretRequirement {
-  key: string;
-  required: boolean;
-  description?: string;
-  scope: { env: string; tenant: string; team?: string; vars?: Record<string, string> };
-  format: 'bytes' | 'text' | 'json';
-  schema?: Record<string, unknown>;
-  examples?: string[];
-}
+/** A secret requirement, as a component manifest declares it (owned by `@greentic/component`). */
+export type { SecretRequirement };
 
 export interface ComponentConfig {
   id: string;

@@ -4,15 +4,18 @@
 //   /weather, a city and the days, and reads the forecast. A screenshot is kept in test-artifacts/webchat/weather.png.
 // - Microsoft's botframework-directlinejs client against the daemon's Direct Line endpoint, with NATS JetStream
 //   (the turn runs on the runner consumer; the reply comes back through this process's WebChat egress reader).
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Activity } from '@greentic/messaging';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import {
+  type DirectLineCtor,
+  type HeadlessChromium,
+  launchChromium,
+  loadDirectLine,
+} from '@greentic/messaging/testing';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { startForecastServer } from '../../../examples/weather-demo/forecast-server.mjs';
 import {
   buildWeatherTool,
@@ -26,49 +29,27 @@ import { busConfig, cleanup, repoRoot, uniq, waitFor } from './helpers.js';
 const ARTIFACTS = join(repoRoot, 'test-artifacts', 'webchat');
 
 describe('the weather demo on the WebChat page, served by the runner daemon (headless Chromium)', () => {
+  let browser: HeadlessChromium;
   let context: BrowserContext;
-  let profile: string;
   let forecast: Awaited<ReturnType<typeof startForecastServer>>;
   let loaded: Awaited<ReturnType<typeof loadWeatherTool>>;
   let daemon: RunnerDaemon;
 
   beforeAll(async () => {
-    const executablePath = execFileSync(
-      process.execPath,
-      [join(repoRoot, 'scripts', 'ensure-chromium.mjs')],
-      {
-        encoding: 'utf8',
-      },
-    ).trim();
     // the tool build is cached (the first run of the suite takes ~10 s)
     const built = await buildWeatherTool();
     loaded = await loadWeatherTool(built);
     forecast = await startForecastServer({ startDate: '2025-06-02' });
     daemon = (await startWeatherRunner(loaded.registry, { baseUrl: forecast.url })) as RunnerDaemon;
-    profile = mkdtempSync(join(tmpdir(), 'gt-runner-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 820, height: 900 },
-    });
+    browser = await launchChromium({ profilePrefix: 'gt-runner-chromium-' });
+    context = browser.context;
   }, 600_000); // a first run may install Chromium (apt) and build the tool
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await daemon?.stop();
     await loaded?.host.close();
     await forecast?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   async function say(page: Page, text: string) {
@@ -111,22 +92,6 @@ describe('the weather demo on the WebChat page, served by the runner daemon (hea
   });
 });
 
-// botframework-directlinejs needs two browser globals in Node: WebSocket (ws) and XMLHttpRequest (xhr2)
-interface Subscription {
-  unsubscribe(): void;
-}
-interface Observable<T> {
-  subscribe(next: (value: T) => void, error?: (e: unknown) => void): Subscription;
-}
-interface DirectLineClient {
-  activity$: Observable<Activity>;
-  connectionStatus$: Observable<number> & { getValue(): number };
-  postActivity(activity: Record<string, unknown>): Observable<string>;
-  end(): void;
-  conversationId: string;
-}
-type DirectLineCtor = new (options: Record<string, unknown>) => DirectLineClient;
-
 describe('botframework-directlinejs against the daemon (NATS JetStream mode)', () => {
   const SECRET = 'directline-secret-0123456789abcdef';
   let id: string;
@@ -135,11 +100,8 @@ describe('botframework-directlinejs against the daemon (NATS JetStream mode)', (
   let Online: number;
 
   beforeAll(async () => {
-    const require = createRequire(import.meta.url);
-    const g = globalThis as Record<string, unknown>;
-    g.WebSocket ??= WebSocket;
-    g.XMLHttpRequest ??= require('xhr2');
-    const lib = require('botframework-directlinejs');
+    // botframework-directlinejs in Node, with the browser globals it needs (WebSocket, XMLHttpRequest)
+    const lib = loadDirectLine();
     DirectLine = lib.DirectLine;
     Online = lib.ConnectionStatus.Online;
     id = uniq('wc');

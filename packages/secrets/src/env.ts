@@ -1,13 +1,6 @@
-import type {
-  PutOptions,
-  PutResult,
-  SecretListFilter,
-  SecretListItem,
-  SecretRecord,
-  SecretsProvider,
-  SecretVersionInfo,
-} from './provider.js';
-import { matchesFilter, readOnly } from './provider.js';
+import type { SecretListFilter, SecretListItem, SecretRecord, SecretVersionInfo } from './provider.js';
+import { matchesFilter } from './provider.js';
+import { ReadOnlySecretsProvider } from './read-only.js';
 import {
   ENV_KEY_PREFIX,
   envKeyForUri,
@@ -17,7 +10,7 @@ import {
   uriFromEnvKey,
   withoutVersion,
 } from './uri.js';
-import { type SecretFormat, type SecretInput, SecretValue } from './value.js';
+import { type SecretFormat, SecretValue } from './value.js';
 
 export interface EnvSecretsProviderOptions {
   /** The variables to read (default: `process.env`, read at each call). */
@@ -36,13 +29,13 @@ export const ENV_VERSION = '1';
  *
  * `list` inverts the names it finds (best effort: the mapping is many-to-one, so `-` and `.` come back as `_`).
  */
-export class EnvSecretsProvider implements SecretsProvider {
+export class EnvSecretsProvider extends ReadOnlySecretsProvider {
   readonly name = 'env';
-  readonly writable = false;
   readonly #env: Record<string, string | undefined> | undefined;
   readonly #format: SecretFormat;
 
   constructor(options: EnvSecretsProviderOptions = {}) {
+    super();
     this.#env = options.env;
     this.#format = options.format ?? 'text';
   }
@@ -59,39 +52,18 @@ export class EnvSecretsProvider implements SecretsProvider {
     if (raw === undefined || raw === '') return undefined;
     const id = formatSecretUri(withoutVersion(u));
     const value = SecretValue.parse(raw, this.#format, `environment variable ${key} (${id})`);
-    return {
-      uri: `${id}@${ENV_VERSION}`,
-      version: ENV_VERSION,
-      format: value.format,
-      value,
-      provider: this.name,
-    };
-  }
-
-  async put(uri: SecretUriLike, _value?: SecretInput, _options?: PutOptions): Promise<PutResult> {
-    return readOnly(this.name, 'put', toSecretUri(uri));
-  }
-
-  async delete(uri: SecretUriLike): Promise<boolean> {
-    return readOnly(this.name, 'delete', toSecretUri(uri));
+    return this.record(id, ENV_VERSION, value);
   }
 
   async list(filter?: SecretListFilter): Promise<SecretListItem[]> {
-    const seen = new Map<string, SecretListItem>();
+    const seen = new Set<string>();
     for (const [key, raw] of Object.entries(this.#vars)) {
       if (!key.startsWith(`${ENV_KEY_PREFIX}__`) || raw === undefined || raw === '') continue;
       const u = uriFromEnvKey(key);
       if (!u || !matchesFilter(u, filter)) continue;
-      const id = formatSecretUri(u);
-      seen.set(id, {
-        uri: id,
-        format: this.#format,
-        latest_version: ENV_VERSION,
-        versions: 1,
-        provider: this.name,
-      });
+      seen.add(formatSecretUri(u));
     }
-    return [...seen.values()].sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
+    return this.listing(seen, this.#format, ENV_VERSION);
   }
 
   async versions(uri: SecretUriLike): Promise<SecretVersionInfo[]> {

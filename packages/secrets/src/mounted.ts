@@ -1,16 +1,9 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { SecretsError } from './errors.js';
-import type {
-  PutOptions,
-  PutResult,
-  SecretListFilter,
-  SecretListItem,
-  SecretRecord,
-  SecretsProvider,
-  SecretVersionInfo,
-} from './provider.js';
-import { matchesFilter, readOnly } from './provider.js';
+import type { SecretListFilter, SecretListItem, SecretRecord, SecretVersionInfo } from './provider.js';
+import { matchesFilter } from './provider.js';
+import { ReadOnlySecretsProvider } from './read-only.js';
 import {
   ENV_KEY_PREFIX,
   envKeyForUri,
@@ -23,7 +16,7 @@ import {
   uriFromEnvKey,
   withoutVersion,
 } from './uri.js';
-import { type SecretFormat, type SecretInput, SecretValue } from './value.js';
+import { type SecretFormat, SecretValue } from './value.js';
 
 /** Where Greentic looks for mounted secret files by default. */
 export const DEFAULT_MOUNT_ROOT = '/var/run/secrets/greentic';
@@ -57,15 +50,15 @@ export interface MountedSecretsProviderOptions {
  * Names beginning with `.` (the kubelet's `..data` links) are never read or listed, and a symlink that leads
  * outside `root` is refused.
  */
-export class MountedSecretsProvider implements SecretsProvider {
+export class MountedSecretsProvider extends ReadOnlySecretsProvider {
   readonly name = 'k8s';
-  readonly writable = false;
   readonly root: string;
   readonly layout: MountLayout;
   readonly #format: SecretFormat;
   readonly #trim: boolean;
 
   constructor(options: MountedSecretsProviderOptions = {}) {
+    super();
     this.root = resolve(options.root ?? DEFAULT_MOUNT_ROOT);
     this.layout = options.layout ?? 'tree';
     if (this.layout !== 'tree' && this.layout !== 'flat') {
@@ -150,21 +143,7 @@ export class MountedSecretsProvider implements SecretsProvider {
     }
     const value = SecretValue.fromBytes(bytes, this.#format, `the mounted secret ${id}`);
     bytes.fill(0);
-    return {
-      uri: `${id}@${MOUNTED_VERSION}`,
-      version: MOUNTED_VERSION,
-      format: value.format,
-      value,
-      provider: this.name,
-    };
-  }
-
-  async put(uri: SecretUriLike, _value?: SecretInput, _options?: PutOptions): Promise<PutResult> {
-    return readOnly(this.name, 'put', toSecretUri(uri));
-  }
-
-  async delete(uri: SecretUriLike): Promise<boolean> {
-    return readOnly(this.name, 'delete', toSecretUri(uri));
+    return this.record(id, MOUNTED_VERSION, value);
   }
 
   async #entries(dir: string): Promise<string[]> {
@@ -208,16 +187,11 @@ export class MountedSecretsProvider implements SecretsProvider {
       };
       await level(this.root, []);
     }
-    return found
-      .filter((u) => matchesFilter(u, filter))
-      .map((u) => ({
-        uri: formatSecretUri(u),
-        format: this.#format,
-        latest_version: MOUNTED_VERSION,
-        versions: 1,
-        provider: this.name,
-      }))
-      .sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
+    return this.listing(
+      found.filter((u) => matchesFilter(u, filter)).map((u) => formatSecretUri(u)),
+      this.#format,
+      MOUNTED_VERSION,
+    );
   }
 
   async versions(uri: SecretUriLike): Promise<SecretVersionInfo[]> {

@@ -1,40 +1,23 @@
 // The endpoint driven by Microsoft's own Direct Line client (botframework-directlinejs), as WebChat uses it.
 // In Node it needs two browser globals: `WebSocket` (from `ws`) and `XMLHttpRequest` (from `xhr2`), because its
 // default transport is RxJS 5's `Observable.ajax`, which is built on XMLHttpRequest.
-import { createRequire } from 'node:module';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import {
+  type DirectLineClient,
+  type DirectLineCtor,
+  type DirectLineModule,
+  type DirectLineObservable,
+  loadDirectLine,
+} from '../../src/testing/index.js';
 import type { Activity } from '../../src/webchat/index.js';
 import { manualClock, SECRET, type TestServer, testServer, until } from './helpers.js';
 
-const require = createRequire(import.meta.url);
-
-interface Subscription {
-  unsubscribe(): void;
-}
-interface Observable<T> {
-  subscribe(next: (value: T) => void, error?: (e: unknown) => void): Subscription;
-}
-interface DirectLineClient {
-  activity$: Observable<Activity>;
-  connectionStatus$: Observable<number> & { getValue(): number };
-  postActivity(activity: Record<string, unknown>): Observable<string>;
-  refreshToken(): Observable<string>;
-  end(): void;
-  token: string;
-  conversationId: string;
-  watermark: string;
-}
-type DirectLineCtor = new (options: Record<string, unknown>) => DirectLineClient;
-
 let DirectLine: DirectLineCtor;
-let ConnectionStatus: { Online: number; ExpiredToken: number; FailedToConnect: number; Ended: number };
+let ConnectionStatus: DirectLineModule['ConnectionStatus'];
 
 beforeAll(() => {
-  const g = globalThis as Record<string, unknown>;
-  g.WebSocket ??= WebSocket;
-  g.XMLHttpRequest ??= require('xhr2');
-  ({ DirectLine, ConnectionStatus } = require('botframework-directlinejs'));
+  ({ DirectLine, ConnectionStatus } = loadDirectLine());
 });
 
 let servers: TestServer[] = [];
@@ -95,7 +78,7 @@ function post(c: DirectLineClient, activity: Record<string, unknown>): Promise<s
   });
 }
 
-function firstValue<T>(o: Observable<T>): Promise<T> {
+function firstValue<T>(o: DirectLineObservable<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     let done = false;
     const sub = o.subscribe(

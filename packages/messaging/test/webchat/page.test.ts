@@ -1,14 +1,13 @@
 // The WebChat page in headless Chromium (Debian's package, installed by scripts/ensure-chromium.mjs when missing):
 // a person types, reads the bot's answer, uses an Adaptive Card, and the page falls back to polling without
 // WebSockets. A screenshot is kept in test-artifacts/webchat/.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChannelMessageEnvelope } from '@greentic/types';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HeadlessChromium, launchChromium } from '../../src/testing/index.js';
 import { type BotMessage, startWebChat, type WebChat } from '../../src/webchat/index.js';
 import { weatherCard } from './helpers.js';
 
@@ -28,37 +27,19 @@ function bot(envelope: ChannelMessageEnvelope): BotMessage[] {
   return [{ id, text: `echo: ${envelope.text ?? ''}` }];
 }
 
+let browser: HeadlessChromium;
 let context: BrowserContext;
-let profile: string;
 let chat: WebChat;
 
 beforeAll(async () => {
-  const executablePath = execFileSync(process.execPath, [join(ROOT, 'scripts', 'ensure-chromium.mjs')], {
-    encoding: 'utf8',
-  }).trim();
-  profile = mkdtempSync(join(tmpdir(), 'gt-webchat-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 820, height: 900 },
-  });
+  browser = await launchChromium({ profilePrefix: 'gt-webchat-chromium-' });
+  context = browser.context;
   chat = await startWebChat({ bot, page: { title: 'Weather chat' }, botAccount: { name: 'Weather bot' } });
 }, 600_000); // the first run may install Chromium with apt
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await chat?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 /** A fresh page that records console errors and uncaught exceptions (a CSP violation shows up there). */

@@ -1,6 +1,5 @@
 import type { ChannelMessageEnvelope } from '@greentic/types';
 import {
-  type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
@@ -14,6 +13,7 @@ import type { HandleMessageOptions, TurnResult } from '../engine/engine.js';
 import { publishDeadLetter } from './dlq.js';
 import type { BusTopology, ConsumerSettings } from './jetstream.js';
 import { decodeEnvelope, egressMessages, encodeJson } from './messages.js';
+import { PullLoop } from './pull-loop.js';
 import { egressMsgId, egressSubject, HEADERS, subjectParts } from './subjects.js';
 import { extractTrace, injectTrace, type TraceContext } from './trace.js';
 
@@ -84,11 +84,7 @@ export class RunnerConsumer {
     failures: 0,
     inFlight: 0,
   };
-  private stopping = false;
-  private loopDone?: Promise<void>;
-  private current?: ConsumerMessages;
-  private readonly tasks = new Set<Promise<void>>();
-  private wake?: () => void;
+  private readonly pull: PullLoop;
   private advisories?: Subscription;
   /** Messages waiting in this process for their predecessor, and how many may (the rest go back to the stream). */
   private held = 0;
@@ -96,11 +92,22 @@ export class RunnerConsumer {
 
   constructor(private readonly o: RunnerConsumerOptions) {
     this.maxHeld = Math.max(1, Math.floor(o.concurrency / 2));
+    this.pull = new PullLoop({
+      js: o.js,
+      consumer: o.consumer,
+      concurrency: o.concurrency,
+      minBatch: Math.max(1, Math.ceil(o.concurrency / 4)),
+      name: 'ingress',
+      crashMessage: 'message handling crashed',
+      stats: this.stats,
+      log: o.log,
+      handle: (m) => this.process(m),
+    });
   }
 
   /** Starts pulling. Resolves once the consumer is bound (its stream and consumer exist). */
   async start(): Promise<void> {
-    const consumer = await this.o.js.consumers.get(this.o.consumer.stream, this.o.consumer.durable);
+    await this.pull.start();
     // a message whose last delivery was on a runner that died never comes back: JetStream announces it instead
     const subject = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${this.o.consumer.stream}.${this.o.consumer.durable}`;
     this.advisories = this.o.nc.subscribe(subject, {
@@ -112,59 +119,6 @@ export class RunnerConsumer {
         );
       },
     });
-    this.loopDone = this.loop(consumer);
-  }
-
-  private async loop(consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>): Promise<void> {
-    const { concurrency } = this.o;
-    const minBatch = Math.max(1, Math.ceil(concurrency / 4));
-    while (!this.stopping) {
-      const free = concurrency - this.stats.inFlight;
-      if (free < minBatch) {
-        await new Promise<void>((r) => {
-          this.wake = r;
-        });
-        continue;
-      }
-      let batch: ConsumerMessages;
-      try {
-        batch = await consumer.fetch({ max_messages: free, expires: 1000 });
-      } catch (e) {
-        if (this.stopping) break;
-        this.o.log.warn('fetch from the ingress consumer failed; retrying', { error: (e as Error).message });
-        await new Promise((r) => setTimeout(r, 500));
-        continue;
-      }
-      this.current = batch;
-      try {
-        for await (const m of batch) {
-          if (this.stopping) {
-            // taken but not started: give it straight back to the other runners
-            m.nak();
-            continue;
-          }
-          this.dispatch(m);
-        }
-      } catch (e) {
-        if (!this.stopping)
-          this.o.log.warn('ingress fetch ended with an error', { error: (e as Error).message });
-      }
-      this.current = undefined;
-    }
-  }
-
-  private dispatch(m: JsMsg) {
-    this.stats.inFlight++;
-    const task = this.process(m)
-      .catch((e) => this.o.log.error('message handling crashed', { error: (e as Error).stack }))
-      .finally(() => {
-        this.stats.inFlight--;
-        this.tasks.delete(task);
-        const w = this.wake;
-        this.wake = undefined;
-        w?.();
-      });
-    this.tasks.add(task);
   }
 
   private async process(m: JsMsg): Promise<void> {
@@ -193,10 +147,7 @@ export class RunnerConsumer {
     const lastChance = deliveries >= this.o.consumer.maxDeliver;
 
     // keep the message ours while its turn runs (or waits for its predecessor), so it is not redelivered meanwhile
-    const heartbeat = setInterval(
-      () => m.working(),
-      Math.max(100, Math.floor(this.o.consumer.ackWaitMs / 3)),
-    );
+    const done = this.pull.keepWorking(m);
     let result: TurnResult;
     let gapSkipped = false;
     try {
@@ -218,7 +169,7 @@ export class RunnerConsumer {
           break;
         }
         const delay = Math.max(1, Math.min(remaining, 1000, this.o.deferDelayMs * 2 ** attempt));
-        if (this.stopping || (this.held >= this.maxHeld && !lastChance)) {
+        if (this.pull.stopped || (this.held >= this.maxHeld && !lastChance)) {
           this.o.log.debug('message ahead of its turn; redelivering later', { id: msg.id, seq, delay });
           m.nak(delay);
           return;
@@ -232,16 +183,10 @@ export class RunnerConsumer {
         result = await run(false);
       }
     } catch (e) {
-      await this.retryOrDeadLetter(
-        m,
-        msg,
-        trace,
-        `GT_RUNNER_TURN_FAILED: ${(e as Error).message}`,
-        lastChance,
-      );
+      await this.retryOrDeadLetter(m, msg, trace, `GT_RUNNER_TURN_FAILED: ${(e as Error).message}`);
       return;
     } finally {
-      clearInterval(heartbeat);
+      done();
     }
 
     if (result.status === 'duplicate' && !result.duplicate) {
@@ -273,7 +218,6 @@ export class RunnerConsumer {
         msg,
         trace,
         `GT_RUNNER_BUS: publishing replies failed: ${(e as Error).message}`,
-        lastChance,
       );
       return;
     }
@@ -303,56 +247,36 @@ export class RunnerConsumer {
     for (const a of results) if (!a.duplicate) this.stats.repliesPublished++;
   }
 
-  private async retryOrDeadLetter(
+  private retryOrDeadLetter(
     m: JsMsg,
     msg: ChannelMessageEnvelope,
     trace: TraceContext | undefined,
     reason: string,
-    lastChance: boolean,
-  ) {
-    if (lastChance) {
-      await this.deadLetter(m, msg, trace, `${reason} (after ${m.info.deliveryCount} deliveries)`);
-      return;
-    }
-    this.stats.failures++;
-    this.o.log.warn('turn not completed; redelivering', {
+  ): Promise<void> {
+    return this.pull.retryOrDeadLetter(m, reason, (r) => this.deadLetter(m, msg, trace, r), {
+      msg: 'turn not completed; redelivering',
       id: msg.id,
-      reason,
-      deliveries: m.info.deliveryCount,
     });
-    m.nak(Math.min(5000, 250 * 2 ** (m.info.deliveryCount - 1)));
   }
 
   /** Publishes the message with the reason to `<dlq>.{env}.{tenant}` and acknowledges it (the DLQ has it now). */
-  private async deadLetter(
+  private deadLetter(
     m: JsMsg,
     msg: ChannelMessageEnvelope | undefined,
     trace: TraceContext | undefined,
     reason: string,
-  ) {
-    try {
-      await this.publishDeadLetter(
-        m.subject,
-        m.data,
-        m.headers,
-        { stream: m.info.stream, seq: m.info.streamSequence, deliveries: m.info.deliveryCount },
-        reason,
-        msg,
-        trace,
-      );
-    } catch (e) {
-      this.stats.failures++;
-      this.o.log.error('dead-lettering failed; redelivering', { reason, error: (e as Error).message });
-      m.nak(1000);
-      return;
-    }
-    this.stats.deadLettered++;
-    this.o.log.warn('message dead-lettered', {
-      subject: m.subject,
+  ): Promise<void> {
+    const from = { stream: m.info.stream, seq: m.info.streamSequence, deliveries: m.info.deliveryCount };
+    return this.pull.deadLetter(
+      m,
       reason,
-      stream_seq: m.info.streamSequence,
-    });
-    m.ack();
+      () => this.publishDeadLetter(m.subject, m.data, m.headers, from, reason, msg, trace),
+      {
+        failed: 'dead-lettering failed; redelivering',
+        done: 'message dead-lettered',
+        fields: { subject: m.subject, reason, stream_seq: m.info.streamSequence },
+      },
+    );
   }
 
   private async publishDeadLetter(
@@ -412,23 +336,7 @@ export class RunnerConsumer {
    * resolves when none is left — or after `timeoutMs`, with the number still running.
    */
   async stop(timeoutMs: number): Promise<{ unfinished: number }> {
-    this.stopping = true;
     this.advisories?.unsubscribe();
-    try {
-      await this.current?.close();
-    } catch {
-      // already closed
-    }
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-    await this.loopDone?.catch(() => {});
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((r) => {
-      timer = setTimeout(() => r('timeout'), timeoutMs);
-    });
-    await Promise.race([Promise.allSettled([...this.tasks]), timedOut]);
-    clearTimeout(timer);
-    return { unfinished: this.stats.inFlight };
+    return this.pull.stop(timeoutMs);
   }
 }

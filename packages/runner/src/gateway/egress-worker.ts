@@ -1,7 +1,8 @@
-import type { ConsumerMessages, JetStreamClient, JsMsg } from 'nats';
+import type { JetStreamClient, JsMsg } from 'nats';
 import { publishDeadLetter } from '../bus/dlq.js';
 import type { ConsumerSettings } from '../bus/jetstream.js';
 import { decodeEgress, type EgressMessage } from '../bus/messages.js';
+import { PullLoop } from '../bus/pull-loop.js';
 import { extractTrace } from '../bus/trace.js';
 import type { Logger } from '../daemon/log.js';
 
@@ -57,82 +58,44 @@ export class EgressWorker {
     failures: 0,
     inFlight: 0,
   };
-  private stopping = false;
-  private loopDone?: Promise<void>;
-  private current?: ConsumerMessages;
-  private readonly tasks = new Set<Promise<void>>();
+  private readonly pull: PullLoop;
   /** The last task of each conversation: its next reply waits for it (order within a conversation). */
   private readonly lanes = new Map<string, Promise<void>>();
-  private wake?: () => void;
 
-  constructor(private readonly o: EgressWorkerOptions) {}
+  constructor(private readonly o: EgressWorkerOptions) {
+    this.pull = new PullLoop({
+      js: o.js,
+      consumer: o.consumer,
+      concurrency: o.concurrency,
+      name: 'egress',
+      crashMessage: 'egress handling crashed',
+      stats: this.stats,
+      log: o.log,
+      handle: (m) => this.dispatch(m),
+    });
+  }
 
   async start(): Promise<void> {
-    const consumer = await this.o.js.consumers.get(this.o.consumer.stream, this.o.consumer.durable);
-    this.loopDone = this.loop(consumer);
+    await this.pull.start();
   }
 
-  private async loop(consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>) {
-    while (!this.stopping) {
-      const free = this.o.concurrency - this.stats.inFlight;
-      if (free < 1) {
-        await new Promise<void>((r) => {
-          this.wake = r;
-        });
-        continue;
-      }
-      let batch: ConsumerMessages;
-      try {
-        batch = await consumer.fetch({ max_messages: free, expires: 1000 });
-      } catch (e) {
-        if (this.stopping) break;
-        this.o.log.warn('fetch from the egress consumer failed; retrying', { error: (e as Error).message });
-        await new Promise((r) => setTimeout(r, 500));
-        continue;
-      }
-      this.current = batch;
-      try {
-        for await (const m of batch) {
-          if (this.stopping) {
-            m.nak();
-            continue;
-          }
-          this.dispatch(m);
-        }
-      } catch (e) {
-        if (!this.stopping)
-          this.o.log.warn('egress fetch ended with an error', { error: (e as Error).message });
-      }
-      this.current = undefined;
-    }
-  }
-
-  private dispatch(m: JsMsg) {
-    this.stats.inFlight++;
+  private dispatch(m: JsMsg): Promise<void> {
     const decoded = decodeEgress(m.data);
     const lane = decoded.ok
       ? `${decoded.message.tenant.env}|${decoded.message.tenant.tenant_id ?? decoded.message.tenant.tenant}|${decoded.message.channel}|${decoded.message.session_id}`
       : `#${m.seq}`;
     const before = this.lanes.get(lane) ?? Promise.resolve();
     // keep the message ours while it waits for its lane and while it is sent
-    const heartbeat = setInterval(
-      () => m.working(),
-      Math.max(100, Math.floor(this.o.consumer.ackWaitMs / 3)),
-    );
+    const done = this.pull.keepWorking(m);
     const task: Promise<void> = before
       .then(() => this.process(m, decoded))
       .catch((e) => this.o.log.error('egress handling crashed', { error: (e as Error).stack }))
       .finally(() => {
-        clearInterval(heartbeat);
-        this.stats.inFlight--;
-        this.tasks.delete(task);
+        done();
         if (this.lanes.get(lane) === task) this.lanes.delete(lane);
-        const w = this.wake;
-        this.wake = undefined;
-        w?.();
       });
     this.lanes.set(lane, task);
-    this.tasks.add(task);
+    return task;
   }
 
   private async process(m: JsMsg, decoded: ReturnType<typeof decodeEgress>) {
@@ -148,14 +111,12 @@ export class EgressWorker {
     try {
       outcome = await this.o.send(msg);
     } catch (e) {
-      const reason = `GT_MSG_BACKEND: ${(e as Error).message}`;
-      if (deliveries >= this.o.consumer.maxDeliver) {
-        await this.deadLetter(m, msg, `${reason} (after ${deliveries} deliveries)`);
-        return;
-      }
-      this.stats.failures++;
-      this.o.log.warn('reply not settled; redelivering', { id: msg.id, reason, deliveries });
-      m.nak(Math.min(5000, 250 * 2 ** (deliveries - 1)));
+      await this.pull.retryOrDeadLetter(
+        m,
+        `GT_MSG_BACKEND: ${(e as Error).message}`,
+        (reason) => this.deadLetter(m, msg, reason),
+        { msg: 'reply not settled; redelivering', id: msg.id },
+      );
       return;
     }
     switch (outcome.status) {
@@ -175,11 +136,11 @@ export class EgressWorker {
     m.ack();
   }
 
-  private async deadLetter(m: JsMsg, msg: EgressMessage | undefined, reason: string) {
+  private deadLetter(m: JsMsg, msg: EgressMessage | undefined, reason: string): Promise<void> {
     // env and tenant from the reply, else from the subject tokens (…egress.{env}.{tenant}.…)
     const tokens = m.subject.split('.egress.')[1]?.split('.') ?? [];
-    try {
-      await publishDeadLetter(this.o.js, {
+    const publish = () =>
+      publishDeadLetter(this.o.js, {
         dlqPrefix: this.o.dlqPrefix,
         env: msg?.tenant.env ?? tokens[0],
         tenant: msg ? (msg.tenant.tenant_id ?? msg.tenant.tenant) : tokens[1],
@@ -194,40 +155,15 @@ export class EgressWorker {
         reason,
         trace: extractTrace(m.headers),
       });
-    } catch (e) {
-      this.stats.failures++;
-      this.o.log.error('dead-lettering a reply failed; redelivering', {
-        reason,
-        error: (e as Error).message,
-      });
-      m.nak(1000);
-      return;
-    }
-    this.stats.deadLettered++;
-    this.o.log.warn('reply dead-lettered', { id: msg?.id, subject: m.subject, reason });
-    m.ack();
+    return this.pull.deadLetter(m, reason, publish, {
+      failed: 'dead-lettering a reply failed; redelivering',
+      done: 'reply dead-lettered',
+      fields: { id: msg?.id, subject: m.subject, reason },
+    });
   }
 
   /** Stops fetching, lets the replies being sent finish; resolves with how many were still running after `timeoutMs`. */
-  async stop(timeoutMs: number): Promise<{ unfinished: number }> {
-    this.stopping = true;
-    try {
-      await this.current?.close();
-    } catch {
-      // already closed
-    }
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-    await this.loopDone?.catch(() => {});
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.tasks]),
-      new Promise((r) => {
-        timer = setTimeout(r, timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    return { unfinished: this.stats.inFlight };
+  stop(timeoutMs: number): Promise<{ unfinished: number }> {
+    return this.pull.stop(timeoutMs);
   }
 }
