@@ -391,6 +391,7 @@ ${EXIT_CODES_HELP}`,
         description: loaded.description,
         dir: loaded.dir,
         packs,
+        packStore: h.packStore,
         trustDir: h.trustDir,
         secretsFile: env.GREENTIC_SECRETS_MASTER_KEY
           ? { dir: h.secretsDir }

@@ -37,7 +37,14 @@ import {
   pushPackFunction,
   readPackInfo,
 } from './packs.js';
-import { type RunnerSecretsFile, webhookPath } from './runner-wiring.js';
+import {
+  loadTenantPack,
+  type RunnerSecretsFile,
+  type StoredPackRef,
+  tenantPackIsCurrent,
+  unloadTenantPack,
+  webhookPath,
+} from './runner-wiring.js';
 import {
   createMasterKey,
   generateSecretValue,
@@ -50,7 +57,13 @@ import {
 } from './secrets.js';
 import { acquireLock, DeployerState, type ResourceRecord } from './state.js';
 import { type Artifact, artifactsHash, flowFiles, type TargetInput } from './targets/common.js';
-import { devDesktopConfig, runningRunner, startRunner, stopRunner } from './targets/dev-desktop.js';
+import {
+  devDesktopConfig,
+  reloadRunner,
+  runningRunner,
+  startRunner,
+  stopRunner,
+} from './targets/dev-desktop.js';
 import { targetArtifacts } from './targets/index.js';
 import { deleteWebhook, setWebhook } from './telegram.js';
 
@@ -63,6 +76,7 @@ export type ResourceKind =
   | 'signing-key'
   | 'connector'
   | 'pack'
+  | 'pack-load'
   | 'publish'
   | 'artifacts'
   | 'process';
@@ -192,7 +206,7 @@ function context(o: DeployOptions, state: DeployerState): Ctx {
       description: o.loaded.description,
       dir: o.loaded.dir,
       packs,
-      packFiles: packs.map((p) => builtPackPath(o.home, p)),
+      packStore: o.home.packStore,
       trustDir: o.home.trustDir,
       ...(o.telegramApiBase ? { telegramApiBase: o.telegramApiBase } : {}),
       secretsFile: runnerSecretsFile(o.home, env),
@@ -228,6 +242,15 @@ function desiredResources(ctx: Ctx): Desired[] {
       const ref = typeof spec.publish === 'string' ? spec.publish : publishRef(d.target.registry!, p);
       out.push(publishResource(p, ref));
     }
+  }
+  if (ctx.target === 'dev-desktop' && ctx.packs.length > 0) {
+    // a tenant runs one pack: the first one listed
+    const [first, ...others] = ctx.packs;
+    for (const t of d.tenants) out.push(packLoadResource(first!, t.id));
+    if (others.length > 0)
+      ctx.notes.push(
+        `dev-desktop loads ${first!.packId} for every tenant (a tenant runs one pack); ${others.map((p) => p.packId).join(', ')} ${others.length === 1 ? 'is' : 'are'} built but not loaded`,
+      );
   }
   out.push(artifactsResource(ctx.target));
   if (ctx.target === 'dev-desktop' && ctx.o.startRunner !== false) {
@@ -454,6 +477,66 @@ function packResource(p: PackInfo): Desired {
       const built = await buildAndSignPack(p, out, key.privateKeyPem, (line) => ctx.log(`    ${line}`));
       ctx.log(`  built and signed ${p.packId} ${p.version} → ${out}`);
       return { data: { out, digest: built.archiveDigest, pack_yaml: p.packYaml }, owned: true };
+    },
+  };
+}
+
+/**
+ * dev-desktop: the built pack as the tenant's current pack in the runner's pack store (`greentic-runner load`'s
+ * `loadPackIntoStore`), and a running runner told to reload. A pack whose digest is already current is left alone.
+ * `before` records the tenant's pack before the deployer first loaded one, so destroy can put it back.
+ */
+function packLoadResource(p: PackInfo, tenant: string): Desired {
+  const id = `pack-load:${tenant}`;
+  return {
+    id,
+    kind: 'pack-load',
+    phase: 'bootstrap',
+    hash: async (ctx) =>
+      hashOf({
+        pack: p.packId,
+        source: packSourceHash(p.dir),
+        version: p.version,
+        key: signingKeyDigest(ctx.home),
+        store: ctx.home.packStore,
+        trust: ctx.home.trustDir,
+      }),
+    present: async (ctx, rec) =>
+      typeof rec.data.digest === 'string' &&
+      (await tenantPackIsCurrent(ctx.home.packStore, tenant, rec.data.digest)),
+    apply: async (ctx, rec, checkpoint) => {
+      const file = builtPackPath(ctx.home, p);
+      const loaded = await loadTenantPack({
+        store: ctx.home.packStore,
+        trustDir: ctx.home.trustDir,
+        tenant,
+        file,
+        env: ctx.env,
+      });
+      const earlier = Array.isArray(rec?.data.loaded) ? (rec.data.loaded as string[]) : [];
+      // what the tenant had before the deployer touched it (kept across updates)
+      const before =
+        rec && 'before' in rec.data
+          ? (rec.data.before as StoredPackRef | null)
+          : loaded.previous && !earlier.includes(loaded.previous.digest)
+            ? loaded.previous
+            : null;
+      const data = {
+        tenant,
+        pack_id: p.packId,
+        version: p.version,
+        digest: loaded.digest,
+        store: ctx.home.packStore,
+        file,
+        before,
+        loaded: [...new Set([...earlier, ...(loaded.changed ? [loaded.digest] : [])])],
+      };
+      checkpoint('loaded', data);
+      if (loaded.changed) {
+        ctx.log(`  loaded ${p.packId} ${p.version} (${loaded.digest.slice(0, 19)}…) for tenant ${tenant}`);
+        if (await reloadRunner(ctx.home)) ctx.log('  the running runner reloaded its packs');
+      }
+      return { data, owned: true };
     },
   };
 }
@@ -735,6 +818,23 @@ async function destroyRecord(ctx: Ctx, rec: ResourceRecord, o: DestroyOptions): 
     case 'pack':
       if (typeof d.out === 'string') rmSync(d.out, { force: true });
       return 'removed';
+    case 'pack-load': {
+      if (typeof d.tenant !== 'string' || typeof d.store !== 'string') return 'removed';
+      const digests = Array.isArray(d.loaded) ? (d.loaded as string[]) : [];
+      const before = (d.before as StoredPackRef | null | undefined) ?? undefined;
+      const ours = await unloadTenantPack({
+        store: d.store,
+        tenant: d.tenant,
+        digests,
+        ...(before ? { before } : {}),
+      });
+      ctx.log(
+        ours
+          ? `  ${before ? `restored ${before.pack_id} ${before.version} as` : 'removed'} the pack of tenant ${d.tenant} in ${d.store}`
+          : `  tenant ${d.tenant} has another pack in ${d.store} now: left as it is`,
+      );
+      return ours ? 'removed' : 'left';
+    }
     case 'publish':
       ctx.log(`  the registry keeps ${String(d.pinned ?? d.ref)} (delete it there if you need to)`);
       return 'removed';

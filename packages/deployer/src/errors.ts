@@ -46,6 +46,7 @@ export type DeployStep =
   | 'signing-key'
   | 'webhook'
   | 'pack-build'
+  | 'pack-load'
   | 'pack-publish'
   | 'artifacts'
   | 'runner'

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultGreenticHome, devKeyPaths } from '@greentic/pack';
-import { TRUST_DIR_NAME } from './runner-wiring.js';
+import { PACK_STORE_DIR_NAME, TRUST_DIR_NAME } from './runner-wiring.js';
 
 /**
  * The files the deployer keeps under the Greentic home (`$GREENTIC_HOME`, default `~/.greentic`). One place, so the
@@ -25,6 +25,8 @@ export interface GreenticHome {
   deployDir: string;
   /** Packs the deployer builds: `build/packs/<pack_id>-<version>.gtpack` (`packs/` is the runner's pack store). */
   packsDir: string;
+  /** The runner's pack store (`packs/`, its default): dev-desktop loads the built packs there for each tenant. */
+  packStore: string;
   /** The dev key `packc keygen` writes (`keys/dev.key.pem`): signed with when it exists and ours does not. */
   packcDevKey: string;
   /** Logs of processes the deployer starts (`runner.log`). */
@@ -56,6 +58,7 @@ export function greenticHome(
     stateDir: join(root, 'deployer'),
     deployDir: join(root, 'deploy'),
     packsDir: join(root, 'build', 'packs'),
+    packStore: join(root, PACK_STORE_DIR_NAME),
     packcDevKey: explicit ? join(root, 'keys', 'dev.key.pem') : devKeyPaths(env).privateKey,
     logsDir,
     runnerLog: join(logsDir, 'runner.log'),

@@ -4,6 +4,7 @@
  * layout and the command that starts it. Generated artifacts (runner.yaml, env files, manifests, chart, compose)
  * take these values from here, and the tests check them against the runner's real schema and defaults.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,16 +12,20 @@ import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_CONFIG,
   ENV_OVERRIDES,
+  loadPackIntoStore,
   loadRunnerConfig,
+  PackStore,
   RUNNER_CONFIG_SCHEMA,
   type RunnerConfig,
   type RunnerConfigInput,
+  resolvePackSettings,
+  type StoredPackRef,
 } from '@greentic/runner';
 import { CONNECTOR_KINDS } from './connectors.js';
 import type { EnvironmentDescription } from './description.js';
 import { DeployerError } from './errors.js';
 
-export type { RunnerConfig, RunnerConfigInput };
+export type { RunnerConfig, RunnerConfigInput, StoredPackRef };
 
 /** The runner's defaults, as the runner defines them. */
 export const RUNNER_DEFAULTS: Readonly<RunnerConfig> = DEFAULT_CONFIG;
@@ -91,23 +96,121 @@ export function webhookPath(provider: string, connectorId: string): string {
   return `${WEBHOOK_PREFIX}/${provider}/${connectorId}`;
 }
 
+/** Directory name of the runner's pack store under the Greentic home (its default: `~/.greentic/packs`). */
+export const PACK_STORE_DIR_NAME = 'packs';
+
 /** What a runner needs to run an environment's packs. */
 export interface RunnerPackInputs {
-  /** Flow files of the packs (sources), then `target.runner.flows`. */
+  /**
+   * Flow files served through `flows.paths`: with `packStore`, only `target.runner.flows`; without, the flows of the
+   * packs (sources) too.
+   */
   flowFiles: string[];
-  /** Built, signed `.gtpack` files (dev-desktop: `$GREENTIC_HOME/packs/*.gtpack`). */
-  packFiles?: string[];
+  /** The runner's pack store the packs are loaded into (dev-desktop: `$GREENTIC_HOME/packs`). */
+  packStore?: string;
   /** The trust store holding the dev public key (`$GREENTIC_HOME/trust`). */
   trustDir?: string;
 }
 
 /**
- * The part of a runner config that makes it run a set of packs. The runner's `packs` field is reserved (accepted,
- * not read yet — docs/config.md), so until it reads packs the flows of each pack are served from their sources
- * through `flows.paths`. When the runner loads packs, this is the one place to switch to `packs` + trust.
+ * The part of a runner config that makes it run a set of packs. With a pack store (dev-desktop): `packs: {store,
+ * trust}` — the runner runs each tenant's pack from the store (verified, with its components, hot reload on
+ * `POST /admin/reload`), and `flows.paths` only carries the extra flows of `target.runner.flows`. Without one (the
+ * container targets, which have no pack store yet): the flows are served from their sources through `flows.paths`.
  */
 export function packRunnerSection(p: RunnerPackInputs): RunnerConfigInput {
-  return p.flowFiles.length > 0 ? { flows: { paths: p.flowFiles } } : {};
+  const flows = p.flowFiles.length > 0 ? { flows: { paths: p.flowFiles } } : {};
+  if (!p.packStore) return flows;
+  return { packs: { store: p.packStore, ...(p.trustDir ? { trust: [p.trustDir] } : {}) }, ...flows };
+}
+
+/** `sha256:<hex>` of a file: what the pack store names an archive by (the pack's archive digest). */
+export function fileDigest(file: string): string {
+  return `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+}
+
+export interface TenantPackLoad {
+  store: string;
+  trustDir: string;
+  tenant: string;
+  /** The built, signed `.gtpack`. */
+  file: string;
+  env?: Record<string, string | undefined>;
+}
+
+export interface TenantPackLoaded {
+  digest: string;
+  /** False: the tenant's current pack already had this digest (nothing written). */
+  changed: boolean;
+  /** The tenant's current pack before (undefined: none). */
+  previous?: StoredPackRef;
+}
+
+/** The tenant's current pack in a store (undefined: none). */
+export async function currentTenantPack(store: string, tenant: string): Promise<StoredPackRef | undefined> {
+  return (await new PackStore(store).index(tenant))?.current ?? undefined;
+}
+
+/** True when the tenant's current pack in the store has this digest and its archive is there. */
+export async function tenantPackIsCurrent(store: string, tenant: string, digest: string): Promise<boolean> {
+  try {
+    const s = new PackStore(store);
+    return (await s.index(tenant))?.current?.digest === digest && existsSync(s.blobPath(digest));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes a built pack the tenant's current pack in the runner's pack store, through the runner's own `load`
+ * (`loadPackIntoStore`: verified against the trust store before anything is written). A no-op when the tenant's
+ * current pack already has the archive's digest.
+ */
+export async function loadTenantPack(o: TenantPackLoad): Promise<TenantPackLoaded> {
+  const resource = `pack-load:${o.tenant}`;
+  try {
+    const digest = fileDigest(o.file);
+    const before = await currentTenantPack(o.store, o.tenant);
+    if (before?.digest === digest && existsSync(new PackStore(o.store).blobPath(digest)))
+      return { digest, changed: false, previous: before };
+    const settings = resolvePackSettings({ env: o.env ?? {}, store: o.store, trust: [o.trustDir] });
+    const r = await loadPackIntoStore({ pack: o.file, tenant: o.tenant, settings });
+    return { digest: r.ref.digest, changed: true, ...(before ? { previous: before } : {}) };
+  } catch (e) {
+    throw new DeployerError(
+      'GT_DEPLOY_PACK',
+      `loading ${o.file} into the pack store ${o.store} for tenant ${o.tenant} failed: ${(e as Error).message}`,
+      {
+        step: 'pack-load',
+        resource,
+        hint: `check it with: greentic-runner load --pack ${o.file} --tenant ${o.tenant} --store ${o.store} --trust ${o.trustDir}`,
+        cause: e,
+      },
+    );
+  }
+}
+
+/**
+ * Undoes {@link loadTenantPack}: when the tenant's current pack is still one the deployer loaded (`digests`), the
+ * pack it had before (`before`) is made current again, or, when it had none, its index is removed (the tenant then
+ * falls back to the default pack). Archives the deployer loaded that no index has as current any more are deleted.
+ * Returns false when someone else has loaded another pack for the tenant since (left as it is).
+ */
+export async function unloadTenantPack(o: {
+  store: string;
+  tenant: string;
+  digests: string[];
+  before?: StoredPackRef;
+}): Promise<boolean> {
+  const store = new PackStore(o.store);
+  const current = (await store.index(o.tenant))?.current;
+  const ours = current !== undefined && current !== null && o.digests.includes(current.digest);
+  if (ours) {
+    if (o.before && existsSync(store.blobPath(o.before.digest))) await store.setCurrent(o.tenant, o.before);
+    else await store.removeIndex(o.tenant);
+  }
+  await store.prune(o.digests);
+  return ours;
 }
 
 /** Where a runner reads `secrets://` references besides the environment: the deployer's encrypted store. */

@@ -163,8 +163,17 @@ describe('greentic-deployer bootstrap', () => {
     const p = await readPack(out, { trust: [join(s.home, 'trust')] });
     expect(p.signature).toMatchObject({ signed: true, trusted: true });
     expect([...p.flows.keys()]).toEqual(['hello']);
+    // and loads it into the runner's pack store as the tenant's pack, which the runner config names
+    const index = JSON.parse(readFileSync(join(s.home, 'packs', 'index', 'tenants', 'acme.json'), 'utf8'));
+    expect(index.current).toMatchObject({
+      pack_id: 'dev.greentic.deployer-hello',
+      digest: p.archiveDigest,
+      signed: true,
+      trusted: true,
+    });
     const runnerYaml = readFileSync(join(s.home, 'deploy', 'acme-dev', 'dev-desktop', 'runner.yaml'), 'utf8');
-    expect(runnerYaml).toContain(join('hello-pack', 'flows', 'hello.ygtc'));
+    expect(runnerYaml).not.toContain('hello.ygtc');
+    expect(runnerYaml).toContain(join(s.home, 'packs'));
   });
 
   it('publishes a pack to the configured registry through the publish function', async () => {

@@ -1,6 +1,6 @@
 // dev-desktop: the deployer starts `greentic-runner serve --config <generated>` as a detached process with a pid
 // file and one log, and stops it. The runner runs from its sources (GREENTIC_DEPLOYER_RUNNER_COMMAND, see helpers).
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { LIVENESS_PATH, loadDescription, READINESS_PATH, RUNNER_DEFAULTS } from '../src/index.js';
 import { processAlive } from '../src/state.js';
 import { startFakeTelegram } from '../src/testing/index.js';
-import { BOT_TOKEN, cleanupDirs, HELLO_PACK, type Sandbox, sandbox } from './helpers.js';
+import { BOT_TOKEN, cleanupDirs, HELLO_PACK, type Sandbox, sandbox, tempDir } from './helpers.js';
 
 const started: Sandbox[] = [];
 afterEach(async () => {
@@ -24,18 +24,21 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function devSandbox(withPack = true): Promise<{ s: Sandbox; port: number }> {
+async function devSandbox(withPack: boolean | string = true): Promise<{ s: Sandbox; port: number }> {
   const s = sandbox();
   started.push(s);
   const port = await freePort();
   const args = ['init', '--tenant', 'acme', '--port', String(port)];
-  if (withPack) args.push('--pack', HELLO_PACK);
+  if (withPack) args.push('--pack', typeof withPack === 'string' ? withPack : HELLO_PACK);
   expect((await s.run(args)).code).toBe(0);
   return { s, port };
 }
 
+const actionsOf = (doc: Record<string, unknown>) =>
+  Object.fromEntries((doc.entries as { id: string; action: string }[]).map((e) => [e.id, e.action]));
+
 describe('dev-desktop target', () => {
-  it('generates a runner config the runner accepts: memory stores, no NATS, loopback, the packs\u2019 flows', async () => {
+  it('generates a runner config the runner accepts: memory stores, no NATS, loopback, the pack store', async () => {
     const { s, port } = await devSandbox();
     const r = await s.run(['bootstrap', '--env', 'dev-desktop', '--non-interactive']);
     expect(r.code, r.stderr).toBe(0);
@@ -45,7 +48,7 @@ describe('dev-desktop target', () => {
       http: { host: '127.0.0.1', port },
       stores: { kind: 'memory' },
       nats: { enabled: false },
-      flows: { paths: [join(HELLO_PACK, '..', 'flows', 'hello.ygtc')] },
+      packs: { store: join(s.home, 'packs'), trust: [join(s.home, 'trust')] },
       tenancy: { env: 'dev' },
       log: { level: 'info' },
     });
@@ -62,13 +65,21 @@ describe('dev-desktop target', () => {
     expect(processAlive(pidFile.pid)).toBe(true);
     const health = await fetch(`http://127.0.0.1:${port}${LIVENESS_PATH}`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ active_flows: ['hello'] });
+    // the runner runs the tenant's pack from the store, not flow files
+    const packs = (await (await fetch(`http://127.0.0.1:${port}/admin/packs`)).json()) as {
+      packs: { tenant: string | null; pack_id: string; trusted: boolean }[];
+    };
+    expect(packs.packs).toEqual([
+      expect.objectContaining({ tenant: 'acme', pack_id: 'dev.greentic.deployer-hello', trusted: true }),
+    ]);
     const ready = await fetch(`http://127.0.0.1:${port}${READINESS_PATH}`);
     expect(ready.status).toBe(200);
     expect(readFileSync(join(s.home, 'logs', 'runner.log'), 'utf8')).toMatch(
       /greentic-runner serving on http:\/\/127\.0\.0\.1:\d+/,
     );
 
+    const digest = JSON.parse(readFileSync(join(s.home, 'packs', 'index', 'tenants', 'acme.json'), 'utf8'))
+      .current.digest as string;
     const again = await s.json(['apply', '--non-interactive']);
     expect(again.doc.changes).toBe(0);
     expect(JSON.parse(readFileSync(join(s.home, 'run', 'runner.pid'), 'utf8')).pid).toBe(pidFile.pid);
@@ -94,7 +105,52 @@ describe('dev-desktop target', () => {
     const d = await s.json(['destroy']);
     expect(d.code, d.stderr).toBe(0);
     expect(d.doc.removed).toContain('process:runner');
+    expect(d.doc.removed).toContain('pack-load:acme');
     expect(processAlive(pid2)).toBe(false);
+    // destroy takes back what it loaded: the tenant's index and the archive
+    expect(existsSync(join(s.home, 'packs', 'index', 'tenants', 'acme.json'))).toBe(false);
+    expect(existsSync(join(s.home, 'packs', 'blobs', 'sha256', `${digest.slice(7)}.gtpack`))).toBe(false);
+  });
+
+  it('loads a changed pack into the store and the running runner hot-reloads it, without a restart', async () => {
+    const packDir = tempDir('gt-pack-');
+    cpSync(join(HELLO_PACK, '..'), packDir, { recursive: true });
+    const { s, port } = await devSandbox(join(packDir, 'pack.yaml'));
+    const a = await s.json(['apply', '--non-interactive']);
+    expect(a.code, a.stderr).toBe(0);
+    const pid = JSON.parse(readFileSync(join(s.home, 'run', 'runner.pid'), 'utf8')).pid;
+    const current = async () =>
+      (
+        (await (await fetch(`http://127.0.0.1:${port}/admin/packs`)).json()) as {
+          packs: { digest: string }[];
+        }
+      ).packs[0]?.digest;
+    const v1 = await current();
+    expect(v1).toMatch(/^sha256:/);
+
+    const pack = join(packDir, 'pack.yaml');
+    writeFileSync(pack, readFileSync(pack, 'utf8').replace('version: 0.1.0', 'version: 0.2.0'));
+    const b = await s.json(['apply', '--non-interactive']);
+    expect(b.code, b.stderr).toBe(0);
+    expect(actionsOf(b.doc)).toMatchObject({
+      'pack:dev.greentic.deployer-hello': 'update',
+      'pack-load:acme': 'update',
+    });
+    expect(actionsOf(b.doc)['process:runner']).toBe('no-op');
+    expect(JSON.parse(readFileSync(join(s.home, 'run', 'runner.pid'), 'utf8')).pid).toBe(pid);
+    const v2 = await current();
+    expect(v2).not.toBe(v1);
+    const index = JSON.parse(readFileSync(join(s.home, 'packs', 'index', 'tenants', 'acme.json'), 'utf8'));
+    expect(index.current).toMatchObject({ version: '0.2.0', digest: v2 });
+
+    // the digest is current: nothing is loaded again
+    const c = await s.json(['apply', '--non-interactive']);
+    expect(c.doc.changes).toBe(0);
+    const d = await s.json(['destroy']);
+    expect(d.code, d.stderr).toBe(0);
+    expect(existsSync(join(s.home, 'packs', 'index', 'tenants', 'acme.json'))).toBe(false);
+    for (const v of [v1, v2] as string[])
+      expect(existsSync(join(s.home, 'packs', 'blobs', 'sha256', `${v.slice(7)}.gtpack`))).toBe(false);
   });
 
   it('serves the Telegram webhook it registered: the secret token is checked and the flow replies', async () => {

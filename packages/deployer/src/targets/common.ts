@@ -20,8 +20,8 @@ export interface TargetInput {
   /** Directory of greentic.yaml (relative paths resolve against it). */
   dir: string;
   packs: PackInfo[];
-  /** Built packs (dev-desktop: where apply writes them). */
-  packFiles?: string[];
+  /** The runner's pack store apply loads the built packs into (dev-desktop: `$GREENTIC_HOME/packs`). */
+  packStore?: string;
   /** The trust store of the dev key. */
   trustDir?: string;
   /** Overrides the Telegram API base URL (as the deployer's --telegram-api-base). */
@@ -37,8 +37,11 @@ export interface FlowFile {
   name: string;
 }
 
-/** Flow files the runner serves: the flows of every pack, then `target.runner.flows`. */
-export function flowFiles(input: TargetInput): FlowFile[] {
+/**
+ * Flow files the runner serves: the flows of every pack, then `target.runner.flows`. `extraOnly`: only the latter
+ * (dev-desktop, where the packs themselves are loaded into the pack store).
+ */
+export function flowFiles(input: TargetInput, o: { extraOnly?: boolean } = {}): FlowFile[] {
   const out: FlowFile[] = [];
   const used = new Set<string>();
   const add = (source: string, prefix: string) => {
@@ -47,7 +50,7 @@ export function flowFiles(input: TargetInput): FlowFile[] {
     used.add(name);
     out.push({ source, name });
   };
-  for (const p of input.packs) for (const f of p.flowFiles) add(f, `${p.packId}__`);
+  if (!o.extraOnly) for (const p of input.packs) for (const f of p.flowFiles) add(f, `${p.packId}__`);
   for (const f of input.description.target.runner?.flows ?? []) add(resolveFrom(input.dir, f), '');
   return out;
 }

@@ -29,8 +29,8 @@ export function devDesktopConfig(input: TargetInput): RunnerConfigInput {
     stores: { kind: 'memory' },
     nats: { enabled: false },
     ...packRunnerSection({
-      flowFiles: flowFiles(input).map((f) => f.source),
-      ...(input.packFiles ? { packFiles: input.packFiles } : {}),
+      flowFiles: flowFiles(input, { extraOnly: input.packStore !== undefined }).map((f) => f.source),
+      ...(input.packStore ? { packStore: input.packStore } : {}),
       ...(input.trustDir ? { trustDir: input.trustDir } : {}),
     }),
     tenancy: { env: d.environment, ...(r.tenant ? { tenant: r.tenant } : {}) },
@@ -175,6 +175,36 @@ export async function startRunner(
       step: 'runner',
       resource,
       hint: `read ${home.runnerLog}, then run apply again`,
+    },
+  );
+}
+
+/**
+ * Asks the running dev runner (when there is one) to install the packs that changed in its pack store:
+ * `POST /admin/reload` on loopback (the dev config sets no admin token). New conversations start on the new
+ * version, conversations in progress finish on theirs. Returns false when no runner is running.
+ */
+export async function reloadRunner(home: GreenticHome): Promise<boolean> {
+  const running = runningRunner(home);
+  if (!running) return false;
+  let detail: string;
+  try {
+    const res = await fetch(`http://127.0.0.1:${running.port}/admin/reload`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (res.ok) return true;
+    detail = `HTTP ${res.status}: ${(await res.text()).slice(0, 500)}`;
+  } catch (e) {
+    detail = (e as Error).message;
+  }
+  throw new DeployerError(
+    'GT_DEPLOY_RUNNER',
+    `the runner (pid ${running.pid}) did not reload its packs: ${detail}`,
+    {
+      step: 'runner',
+      resource: 'process:runner',
+      hint: `read ${home.runnerLog}; fix the cause, then run apply again (or restart it: greentic-deployer stop && greentic-deployer apply)`,
     },
   );
 }

@@ -121,6 +121,8 @@ export interface RunnerConfig {
     duplicateWindowMs: number;
     maxAgeMs: number;
     dlqSubject: string;
+    /** Plain-NATS control subjects between runners (`<controlSubject>.reload.<env>`); default `<subjectPrefix>.control`. */
+    controlSubject: string;
   };
   flows: { paths: string[]; entry?: string };
   engine: {
@@ -220,6 +222,7 @@ export const DEFAULT_CONFIG: RunnerConfig = {
     duplicateWindowMs: 10 * 60 * 1000,
     maxAgeMs: 7 * 24 * HOUR,
     dlqSubject: 'greentic.messaging.dlq',
+    controlSubject: 'greentic.messaging.control',
   },
   flows: { paths: [] },
   engine: {
@@ -382,6 +385,7 @@ export function loadRunnerConfig(file: string | undefined, options: LoadConfigOp
   // derived defaults
   const userNats = isRecord(input.nats) ? input.nats : {};
   if (userNats.dlqSubject === undefined) out.nats.dlqSubject = `${out.nats.subjectPrefix}.dlq`;
+  if (userNats.controlSubject === undefined) out.nats.controlSubject = `${out.nats.subjectPrefix}.control`;
   const userOrdering = isRecord(input.ordering) ? input.ordering : {};
   if (userOrdering.sequenceTtlMs === undefined)
     out.ordering.sequenceTtlMs = out.engine.conversationTtlMs + HOUR;
@@ -572,6 +576,16 @@ function crossCheck(cfg: RunnerConfig, origin: Origin) {
       );
     if (n.dlqSubject === `${n.subjectPrefix}.ingress` || n.dlqSubject === `${n.subjectPrefix}.egress`)
       fail('/nats/dlqSubject', `must not be the ingress or egress subject (${n.dlqSubject})`);
+    // control messages are plain NATS: a subject a stream holds would be stored (and the dead letters mixed in)
+    const within = (s: string, root: string) => s === root || s.startsWith(`${root}.`);
+    const held = [`${n.subjectPrefix}.ingress`, `${n.subjectPrefix}.egress`, n.dlqSubject].find((root) =>
+      within(n.controlSubject, root),
+    );
+    if (held !== undefined)
+      fail(
+        '/nats/controlSubject',
+        `must not be within ${held} (a stream holds ${held}.>; control messages are plain NATS): choose another subject, e.g. ${n.subjectPrefix}.control`,
+      );
     // a redelivered turn re-publishes its replies: JetStream must still remember their Nats-Msg-Id then
     const redeliveryHorizon = n.ackWaitMs * n.maxDeliver + cfg.ordering.gapTimeoutMs;
     if (n.duplicateWindowMs < redeliveryHorizon)

@@ -273,6 +273,9 @@ export const RUNNER_CONFIG_SCHEMA = {
         duplicateWindowMs: ms('JetStream de-duplication window (Nats-Msg-Id) of the streams', 1000),
         maxAgeMs: ms('how long the streams keep messages (0: forever)'),
         dlqSubject: subjectPrefix('dead letters go to <dlqSubject>.<env>.<tenant>'),
+        controlSubject: subjectPrefix(
+          'plain-NATS control messages between runners: <controlSubject>.reload.<env> (default <subjectPrefix>.control)',
+        ),
       },
     },
     flows: {

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { ComponentHost } from '@greentic/component';
 import type { ComponentRegistry } from '@greentic/interfaces';
 import { redactUrl } from '@greentic/redis';
@@ -7,6 +9,7 @@ import type { ChannelMessageEnvelope, ReplyScope, TenantCtx } from '@greentic/ty
 import type { FastifyInstance } from 'fastify';
 import type { JetStreamManager, NatsConnection } from 'nats';
 import { RunnerConsumer } from '../bus/consumer.js';
+import { ReloadBroadcast, type ReloadControlMessage } from '../bus/control.js';
 import { type BusTopology, type ConsumerSettings, ensureConsumer, ensureStreams } from '../bus/jetstream.js';
 import { IngressPublisher } from '../bus/publisher.js';
 import { ingressFilter } from '../bus/subjects.js';
@@ -78,6 +81,7 @@ export interface PackRow {
 }
 
 const DEFAULT_PACK = '\u0000default';
+const sanitizeId = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'runner';
 const packSlot = (tenant: string | undefined) => tenant ?? DEFAULT_PACK;
 const errorOf = (e: unknown) => ({
   code: (e as { code?: string }).code ?? 'GT_RUNNER_CONFIG',
@@ -143,6 +147,9 @@ export class RunnerDaemon {
   private lastError: string | null = null;
   private reloading?: Promise<unknown>;
   private natsConnected = true;
+  private control?: ReloadBroadcast;
+  /** This daemon's id on the control subject (host, pid, random): its own reload broadcasts are ignored. */
+  readonly instanceId = `${sanitizeId(hostname())}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private starting?: Promise<void>;
   private readonly startedAt = Date.now();
   private stopPromise?: Promise<{ unfinished: number }>;
@@ -256,6 +263,7 @@ export class RunnerDaemon {
       ...this.address,
       stores: this.cfg.stores.kind,
       nats: this.cfg.nats.enabled,
+      instance: this.instanceId,
       ...(this.gatewayInstance
         ? { webhooks: this.gatewayInstance.webhookPaths, webchat: this.gatewayInstance.webchatPath ?? null }
         : {}),
@@ -278,7 +286,10 @@ export class RunnerDaemon {
         );
       if (this.packsEnabled) await this.startPacks();
       this.install((f as PromiseFulfilledResult<LoadedFlow[] | undefined>).value);
-      if (this.cfg.nats.enabled) await this.startConsumer();
+      if (this.cfg.nats.enabled) {
+        await this.startConsumer();
+        this.startControl();
+      }
       if (this.stopPromise) return;
       await this.gatewayInstance?.start({
         stores: this.stores!,
@@ -368,6 +379,46 @@ export class RunnerDaemon {
       log: this.log,
     });
     await this.consumer.start();
+  }
+
+  /** The reload broadcast: this runner's reloads go to the other runners of its env, and theirs come here. */
+  private startControl() {
+    const n = this.cfg.nats;
+    this.control = new ReloadBroadcast({
+      nc: this.nc!,
+      controlSubject: n.controlSubject,
+      env: this.cfg.tenancy.env,
+      sender: this.instanceId,
+      onReload: (m) => this.reloadFromBroadcast(m),
+      onMalformed: (error, subject) => this.log.warn('control message ignored', { subject, error }),
+    });
+    this.control.start();
+  }
+
+  /** Another runner reloaded: the same reload as POST /admin/reload (the changed packs), not broadcast again. */
+  private async reloadFromBroadcast(m: ReloadControlMessage) {
+    this.log.info('reload requested by another runner', {
+      from: m.sender,
+      reason: m.reason,
+      sent_at: m.sent_at,
+    });
+    const r = await this.reload({
+      reason: `broadcast from ${m.sender}: ${m.reason}`,
+      broadcast: false,
+    }).catch((e: unknown) => ({ ok: false as const, error: errorOf(e) }));
+    const packs = (r as { packs?: { installed: unknown[]; unchanged: unknown[]; failed: unknown[] } }).packs;
+    const fields = {
+      from: m.sender,
+      ...(packs
+        ? {
+            packs_installed: packs.installed,
+            packs_unchanged: packs.unchanged.length,
+            packs_failed: packs.failed.length,
+          }
+        : {}),
+    };
+    if (r.ok) this.log.info('broadcast reload done', fields);
+    else this.log.warn('broadcast reload failed', { ...fields, error: r.error });
   }
 
   /** Runs one turn on the current engine (the one the last reload installed). */
@@ -572,7 +623,9 @@ export class RunnerDaemon {
    * store. Each part applies on its own: a bad flow keeps the loaded flows, a pack that cannot be installed keeps
    * its tenant's version; either makes the answer `ok: false` (HTTP 422) with what failed.
    */
-  async reload(): Promise<
+  async reload(
+    opts: { reason?: string; broadcast?: boolean } = {},
+  ): Promise<
     | { ok: true; flows: string[]; last_reload: string; [more: string]: unknown }
     | { ok: false; error: unknown; [more: string]: unknown }
   > {
@@ -627,11 +680,25 @@ export class RunnerDaemon {
       };
     })();
     this.reloading = run;
+    let result: Awaited<typeof run>;
     try {
-      return await run;
+      result = await run;
     } finally {
       this.reloading = undefined;
     }
+    // with NATS: the other runners of this env reload too (they read the same pack store)
+    if (opts.broadcast !== false && this.control) {
+      try {
+        this.control.publish(opts.reason ?? 'reload');
+        return { ...result, broadcast: this.control.subject };
+      } catch (e) {
+        this.log.warn('reload broadcast not sent: the other runners need their own reload', {
+          subject: this.control.subject,
+          error: (e as Error).message,
+        });
+      }
+    }
+    return result;
   }
 
   health() {
@@ -769,6 +836,7 @@ export class RunnerDaemon {
   }
 
   private async release() {
+    this.control?.stop();
     if (this.nc && !this.nc.isClosed()) {
       // a drain that cannot finish (NATS gone) must not keep the process from exiting
       const nc = this.nc;

@@ -15,7 +15,10 @@ export interface DaemonView {
   /** The packs the runner has loaded (`GET /admin/packs`). */
   packsView?(): unknown;
   stats(): unknown;
-  reload(): Promise<
+  /** `reason` says why (broadcast to the other runners with NATS). */
+  reload(opts?: {
+    reason?: string;
+  }): Promise<
     | { ok: true; flows: string[]; last_reload: string; [more: string]: unknown }
     | { ok: false; error: unknown; [more: string]: unknown }
   >;
@@ -79,7 +82,7 @@ export function buildHttpServer(view: DaemonView, opts: { adminToken?: string })
       admin.get('/packs', async () => view.packsView?.() ?? { enabled: false, packs: [] });
       admin.get('/stats', async () => view.stats());
       admin.post('/reload', async (_req, reply) => {
-        const r = await view.reload();
+        const r = await view.reload({ reason: 'POST /admin/reload' });
         return reply.code(r.ok ? 200 : 422).send(r);
       });
     },

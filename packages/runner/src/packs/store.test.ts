@@ -23,6 +23,21 @@ function ref(version: string, digest: string): StoredPackRef {
 }
 
 describe('PackStore', () => {
+  it("forgets a tenant's pack and deletes only archives no index names any more", async () => {
+    const store = new PackStore(temp());
+    const a = await store.put(new TextEncoder().encode('aaa'));
+    const b = await store.put(new TextEncoder().encode('bbb'));
+    await store.setCurrent('acme', ref('1.0.0', a.digest));
+    await store.setCurrent(undefined, ref('1.0.0', b.digest));
+    expect(await store.prune([a.digest, b.digest])).toEqual([]);
+    expect(await store.removeIndex('acme')).toBe(true);
+    expect(await store.removeIndex('acme')).toBe(false);
+    expect((await store.resolve('acme'))?.ref.digest).toBe(b.digest);
+    expect(await store.prune([a.digest, b.digest])).toEqual([a.digest]);
+    expect(existsSync(a.path)).toBe(false);
+    expect(existsSync(b.path)).toBe(true);
+  });
+
   it('stores archives under their sha256 and reads them back', async () => {
     const store = new PackStore(temp());
     const bytes = new TextEncoder().encode('abc');

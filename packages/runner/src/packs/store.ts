@@ -185,6 +185,37 @@ export class PackStore {
     });
   }
 
+  /**
+   * Forgets a tenant's (or, with `undefined`, the default) pack: the tenant then runs the default pack, if any.
+   * True when there was an index to remove.
+   */
+  async removeIndex(tenant: string | undefined): Promise<boolean> {
+    const path = this.indexPath(tenant);
+    return this.locked(async () => {
+      const existed = (await stat(path).catch(() => undefined)) !== undefined;
+      await rm(path, { force: true });
+      return existed;
+    });
+  }
+
+  /** Deletes the given archives unless an index (current or history) still names them; returns the deleted digests. */
+  async prune(digests: readonly string[]): Promise<string[]> {
+    return this.locked(async () => {
+      const inUse = new Set<string>();
+      for (const t of [undefined, ...(await this.tenants())]) {
+        const doc = await this.index(t);
+        for (const ref of [doc?.current, ...(doc?.history ?? [])]) if (ref) inUse.add(ref.digest);
+      }
+      const deleted: string[] = [];
+      for (const d of digests) {
+        if (inUse.has(d)) continue;
+        await rm(this.blobPath(d), { force: true });
+        deleted.push(d);
+      }
+      return deleted;
+    });
+  }
+
   /** Tenants with an index of their own. */
   async tenants(): Promise<string[]> {
     try {
