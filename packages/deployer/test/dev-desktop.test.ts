@@ -125,7 +125,12 @@ describe('dev-desktop target', () => {
           packs: { digest: string }[];
         }
       ).packs[0]?.digest;
-    const v1 = await current();
+    // apply returns once the runner answers; its packs may still be installing: wait for them (bounded)
+    let v1 = await current();
+    for (let i = 0; i < 100 && v1 === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      v1 = await current();
+    }
     expect(v1).toMatch(/^sha256:/);
 
     const pack = join(packDir, 'pack.yaml');

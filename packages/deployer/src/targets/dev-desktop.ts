@@ -10,8 +10,8 @@ import type { GreenticHome } from '../home.js';
 import {
   checkRunnerConfig,
   connectorsRunnerSection,
-  LIVENESS_PATH,
   packRunnerSection,
+  READINESS_PATH,
   RUNNER_HTTP_PORT,
   type RunnerConfigInput,
   runnerCommand,
@@ -85,14 +85,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface StartOptions {
   env?: Record<string, string | undefined>;
-  /** How long to wait for /healthz (default 20 s). */
+  /** How long to wait for /readyz (default 20 s). */
   timeoutMs?: number;
   log?: (line: string) => void;
 }
 
 /**
  * Starts `greentic-runner serve --config <config>` detached, output appended to the runner log, and waits until
- * `/healthz` answers. Fails (after stopping it) when the process exits or stays silent.
+ * `/readyz` answers (flows and packs installed). Fails (after stopping it) when the process exits or never gets ready.
  */
 export async function startRunner(
   home: GreenticHome,
@@ -158,7 +158,8 @@ export async function startRunner(
       );
     }
     try {
-      const res = await fetch(`http://127.0.0.1:${port}${LIVENESS_PATH}`, {
+      // ready, not just alive: flows and packs are installed, so the deployment has converged when apply returns
+      const res = await fetch(`http://127.0.0.1:${port}${READINESS_PATH}`, {
         signal: AbortSignal.timeout(1000),
       });
       if (res.ok) return info;
@@ -170,7 +171,7 @@ export async function startRunner(
   await stopRunner(home, { timeoutMs: 5000 });
   throw new DeployerError(
     'GT_DEPLOY_RUNNER',
-    `the runner did not answer ${LIVENESS_PATH} on port ${port} in time`,
+    `the runner did not become ready (${READINESS_PATH}) on port ${port} in time`,
     {
       step: 'runner',
       resource,
