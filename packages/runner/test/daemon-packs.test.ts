@@ -2,62 +2,18 @@
 // installs a new version atomically — new conversations start on it, a conversation in progress finishes on the
 // version it started on; `GET /admin/packs` lists what is loaded; a tenant's own pack wins over flows.paths, which
 // wins over the default pack; a production runner refuses packs that were loaded unsigned.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPack, generateKeyPair } from '@greentic/pack';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadRunnerConfig, type RunnerConfigInput } from '../src/config/config.js';
 import { type PackRow, RunnerDaemon } from '../src/daemon/daemon.js';
 import { loadPackIntoStore } from '../src/packs/load.js';
 import { packSettingsOf } from '../src/packs/settings.js';
 import { QA3_FLOW, textMessage } from './helpers.js';
+import { type PackWorkspace, packWorkspace } from './pack-support.js';
 
-let root: string;
-let keyPem: string;
+let packs: PackWorkspace;
 let trustDir: string;
 const daemons: RunnerDaemon[] = [];
-
-/** A flows-only pack whose question and answer say which version they come from. */
-async function greetingPack(
-  version: string,
-  opts: { sign?: boolean; packId?: string } = {},
-): Promise<string> {
-  const dir = mkdtempSync(join(root, 'pack-'));
-  mkdirSync(join(dir, 'flows'));
-  writeFileSync(
-    join(dir, 'flows', 'greet.ygtc'),
-    [
-      'id: greet',
-      'type: messaging',
-      'nodes:',
-      '  ask:',
-      '    questions:',
-      '      questions:',
-      `        - { id: name, prompt: "Hello from ${version}! Your name?", answer_type: text }`,
-      '    routing: [{ to: done }]',
-      '  done:',
-      `    template: "${version} thanks {{state.name}}"`,
-      '    routing: out',
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(
-    join(dir, 'pack.yaml'),
-    [
-      `pack_id: ${opts.packId ?? 'test.greeting'}`,
-      `version: ${version}`,
-      'kind: application',
-      'publisher: tests',
-      'flows:',
-      '  - { id: greet, file: flows/greet.ygtc, tags: [default] }',
-      '',
-    ].join('\n'),
-  );
-  const out = join(dir, `greeting-${version}.gtpack`);
-  await buildPack(join(dir, 'pack.yaml'), { out, ...(opts.sign === false ? {} : { signingKey: keyPem }) });
-  return out;
-}
 
 function packsConfig(store: string, more: RunnerConfigInput = {}) {
   return loadRunnerConfig(undefined, {
@@ -78,12 +34,12 @@ async function load(
   tenant?: string,
   allowUnsigned = false,
 ) {
-  const settings = packSettingsOf(config, { GREENTIC_HOME: root });
+  const settings = packSettingsOf(config, { GREENTIC_HOME: packs.root });
   return loadPackIntoStore({ pack, settings, ...(tenant ? { tenant } : {}), allowUnsigned });
 }
 
 async function start(config: ReturnType<typeof packsConfig>, env: Record<string, string> = {}) {
-  const daemon = new RunnerDaemon({ config, env: { GREENTIC_HOME: root, ...env } });
+  const daemon = new RunnerDaemon({ config, env: { GREENTIC_HOME: packs.root, ...env } });
   daemons.push(daemon);
   await daemon.start();
   return daemon;
@@ -95,12 +51,8 @@ const say = async (d: RunnerDaemon, id: string, conv: string, text: string, tena
 const texts = (r: { replies: { text?: string }[] }) => r.replies.map((x) => x.text);
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'gt-daemon-packs-'));
-  const pair = await generateKeyPair();
-  keyPem = pair.privateKeyPem;
-  trustDir = join(root, 'trust');
-  mkdirSync(trustDir);
-  writeFileSync(join(trustDir, 'release.pub.pem'), pair.publicKeyPem);
+  packs = await packWorkspace('gt-daemon-packs-');
+  trustDir = packs.trustDir;
 });
 
 afterEach(async () => {
@@ -108,13 +60,13 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  if (root) rmSync(root, { recursive: true, force: true });
+  packs?.dispose();
 });
 
 describe('packs in the runner daemon', () => {
   it('hot reload: a new conversation gets v2 while one in progress finishes on v1', async () => {
-    const config = packsConfig(join(root, 'store-reload'));
-    const v1 = await load(config, await greetingPack('1.0.0'));
+    const config = packsConfig(join(packs.root, 'store-reload'));
+    const v1 = await load(config, await packs.greetingPack('1.0.0'));
     const d = await start(config);
 
     const listed = (await (await fetch(url(d, '/admin/packs'))).json()) as { packs: PackRow[] };
@@ -137,7 +89,7 @@ describe('packs in the runner daemon', () => {
     expect(texts(a1)).toEqual(['Hello from 1.0.0! Your name?']);
 
     // v2 goes into the store (greentic-runner load); the running daemon picks it up on reload
-    const v2 = await load(config, await greetingPack('2.0.0'));
+    const v2 = await load(config, await packs.greetingPack('2.0.0'));
     const reload = await fetch(url(d, '/admin/reload'), { method: 'POST' });
     expect(reload.status).toBe(200);
     const body = (await reload.json()) as { ok: boolean; packs: { installed: unknown[] } };
@@ -168,9 +120,9 @@ describe('packs in the runner daemon', () => {
   });
 
   it("a tenant's own pack wins; flows.paths runs for the other tenants; the default pack only without flows.paths", async () => {
-    const config = packsConfig(join(root, 'store-mixed'), { flows: { paths: [QA3_FLOW] } });
-    await load(config, await greetingPack('1.0.0'));
-    await load(config, await greetingPack('3.0.0', { packId: 'test.acme' }), 'acme');
+    const config = packsConfig(join(packs.root, 'store-mixed'), { flows: { paths: [QA3_FLOW] } });
+    await load(config, await packs.greetingPack('1.0.0'));
+    await load(config, await packs.greetingPack('3.0.0', { packId: 'test.acme' }), 'acme');
     const d = await start(config);
     expect(texts(await say(d, 'm1', 'c1', 'hi', 'acme'))).toEqual(['Hello from 3.0.0! Your name?']);
     expect(texts(await say(d, 'm2', 'c2', 'hi', 'globex'))).toEqual(['Name?']);
@@ -184,24 +136,24 @@ describe('packs in the runner daemon', () => {
   });
 
   it('uses the pack store when no flows.paths is given, and says what to load when it is empty', async () => {
-    const store = join(root, 'store-empty');
+    const store = join(packs.root, 'store-empty');
     const config = loadRunnerConfig(undefined, {
       env: { GREENTIC_RUNNER_PACK_STORE: store },
       overrides: { http: { host: '127.0.0.1', port: 0 } },
     });
     expect(config.packs).toEqual({ store });
-    const d = new RunnerDaemon({ config, env: { GREENTIC_HOME: root } });
+    const d = new RunnerDaemon({ config, env: { GREENTIC_HOME: packs.root } });
     await expect(d.start()).rejects.toThrow(
       /nothing to run: no flows\.paths, and the pack store .*store-empty has no pack\. Load one \(greentic-runner load/,
     );
   });
 
   it('a production runner refuses a pack that was loaded unsigned', async () => {
-    const store = join(root, 'store-prod');
+    const store = join(packs.root, 'store-prod');
     const dev = packsConfig(store);
-    await load(dev, await greetingPack('1.0.0', { sign: false }), undefined, true);
+    await load(dev, await packs.greetingPack('1.0.0', { sign: false }), undefined, true);
     const prod = packsConfig(store, { tenancy: { env: 'prod' } });
-    const refused = new RunnerDaemon({ config: prod, env: { GREENTIC_HOME: root } });
+    const refused = new RunnerDaemon({ config: prod, env: { GREENTIC_HOME: packs.root } });
     await expect(refused.start()).rejects.toThrow(
       /GT_PACK_UNSIGNED: pack test\.greeting 1\.0\.0 .*--allow-unsigned/,
     );

@@ -1,10 +1,7 @@
 // The reload broadcast (NATS): POST /admin/reload on one runner reloads the other runners of its env too — they
 // share the pack store, so after `greentic-runner load` one reload is enough. A runner ignores its own broadcast;
 // a malformed control message is logged and ignored.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPack, generateKeyPair } from '@greentic/pack';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -19,50 +16,13 @@ import { jsonLogger } from '../src/daemon/log.js';
 import { loadPackIntoStore } from '../src/packs/load.js';
 import { packSettingsOf } from '../src/packs/settings.js';
 import { busConfig, cleanup, isolated, NATS_URL, textMessage, uniq, waitFor } from './helpers.js';
+import { type PackWorkspace, packWorkspace } from './pack-support.js';
 
-let root: string;
-let keyPem: string;
+let packs: PackWorkspace;
 let trustDir: string;
 const daemons: RunnerDaemon[] = [];
 const ids: string[] = [];
 const conns: NatsConnection[] = [];
-
-async function greetingPack(version: string): Promise<string> {
-  const dir = mkdtempSync(join(root, 'pack-'));
-  mkdirSync(join(dir, 'flows'));
-  writeFileSync(
-    join(dir, 'flows', 'greet.ygtc'),
-    [
-      'id: greet',
-      'type: messaging',
-      'nodes:',
-      '  ask:',
-      '    questions:',
-      '      questions:',
-      `        - { id: name, prompt: "Hello from ${version}! Your name?", answer_type: text }`,
-      '    routing: [{ to: done }]',
-      '  done:',
-      `    template: "${version} thanks {{state.name}}"`,
-      '    routing: out',
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(
-    join(dir, 'pack.yaml'),
-    [
-      'pack_id: test.greeting',
-      `version: ${version}`,
-      'kind: application',
-      'publisher: tests',
-      'flows:',
-      '  - { id: greet, file: flows/greet.ygtc, tags: [default] }',
-      '',
-    ].join('\n'),
-  );
-  const out = join(dir, `greeting-${version}.gtpack`);
-  await buildPack(join(dir, 'pack.yaml'), { out, signingKey: keyPem });
-  return out;
-}
 
 /** Two runners' config: Redis stores, NATS (isolated prefix, streams, consumer), one pack store, no flows.paths. */
 function sharedConfig(id: string, store: string) {
@@ -86,12 +46,8 @@ const firstReply = async (d: RunnerDaemon, id: string, conv: string) =>
   (await d.handleMessage(textMessage(id, conv, 'hi', { tenant: 'acme' }))).replies.map((r) => r.text);
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'gt-reload-broadcast-'));
-  const pair = await generateKeyPair();
-  keyPem = pair.privateKeyPem;
-  trustDir = join(root, 'trust');
-  mkdirSync(trustDir);
-  writeFileSync(join(trustDir, 'release.pub.pem'), pair.publicKeyPem);
+  packs = await packWorkspace('gt-reload-broadcast-');
+  trustDir = packs.trustDir;
 });
 
 afterEach(async () => {
@@ -101,22 +57,22 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  if (root) rmSync(root, { recursive: true, force: true });
+  packs?.dispose();
 });
 
 describe('reload broadcast over NATS', () => {
   it('POST /admin/reload on runner A makes runner B start new conversations on the new pack version', async () => {
     const id = uniq('rlb');
     ids.push(id);
-    const config = sharedConfig(id, join(root, `store-${id}`));
+    const config = sharedConfig(id, join(packs.root, `store-${id}`));
     expect(config.nats.controlSubject).toBe(`${isolated(id).subjectPrefix}.control`);
-    const settings = packSettingsOf(config, { GREENTIC_HOME: root });
-    await loadPackIntoStore({ pack: await greetingPack('1.0.0'), settings });
+    const settings = packSettingsOf(config, { GREENTIC_HOME: packs.root });
+    await loadPackIntoStore({ pack: await packs.greetingPack('1.0.0'), settings });
 
     const logA = captured();
     const logB = captured();
-    const a = new RunnerDaemon({ config, log: logA.log, env: { GREENTIC_HOME: root } });
-    const b = new RunnerDaemon({ config, log: logB.log, env: { GREENTIC_HOME: root } });
+    const a = new RunnerDaemon({ config, log: logA.log, env: { GREENTIC_HOME: packs.root } });
+    const b = new RunnerDaemon({ config, log: logB.log, env: { GREENTIC_HOME: packs.root } });
     daemons.push(a, b);
     await Promise.all([a.start(), b.start()]);
     expect(a.instanceId).not.toBe(b.instanceId);
@@ -126,7 +82,7 @@ describe('reload broadcast over NATS', () => {
     expect(await firstReply(b, 'b1', 'conv-b1')).toEqual(['Hello from 1.0.0! Your name?']);
 
     // v2 goes into the shared store; only A is told
-    await loadPackIntoStore({ pack: await greetingPack('2.0.0'), settings });
+    await loadPackIntoStore({ pack: await packs.greetingPack('2.0.0'), settings });
     const res = await fetch(url(a, '/admin/reload'), { method: 'POST' });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { ok: boolean; broadcast: string; packs: { installed: unknown[] } };
